@@ -1,0 +1,108 @@
+"""The install plan: which phases run on which hosts, with which component versions.
+
+Computed from the site and its release BOM only, so `aicloud plan` is instant and touches no
+host. A phase that will not run is kept in the plan with the reason, never dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from installer.phases import DESCRIPTIONS, PHASES, Phase
+from installer.release import Component, Release
+from installer.site.model import Node, Role, Site
+
+
+@dataclass(frozen=True)
+class PlannedComponent:
+    name: str
+    version: str
+    vendor: str | None = None
+
+
+@dataclass(frozen=True)
+class PhasePlan:
+    phase: Phase
+    description: str
+    hosts: list[str]
+    components: list[PlannedComponent] = field(default_factory=list)
+    skip_reason: str | None = None
+
+    @property
+    def runs(self) -> bool:
+        return self.skip_reason is None
+
+
+@dataclass(frozen=True)
+class Plan:
+    site: str
+    release: str
+    phases: list[PhasePlan]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "site": self.site,
+            "release": self.release,
+            "phases": [{**asdict(p), "runs": p.runs} for p in self.phases],
+        }
+
+    def phase(self, name: Phase) -> PhasePlan:
+        return next(p for p in self.phases if p.phase == name)
+
+
+def _hosts_for(phase: Phase, site: Site) -> tuple[list[Node], str | None]:
+    """The nodes a phase acts on, or a reason from the site why it has nothing to do."""
+    kube = [n for n in site.nodes if n.is_kubernetes_node]
+    if phase in ("preflight", "bundle", "os"):
+        return site.nodes, None
+    if phase == "accelerators":
+        nodes = site.accelerator_nodes
+        return nodes, None if nodes else "no node has accelerators"
+    if phase == "fabric":
+        if site.fabric.type == "none":
+            return [], "fabric.type is none"
+        return [n for n in site.nodes if n.fabric_nics], None
+    if phase in ("runtime", "kubernetes"):
+        return kube, None if kube else "no node has role control-plane or worker"
+    if phase == "platform":
+        platform = site.platform
+        if not (platform.volcano or platform.training_operator or platform.mpi_operator or platform.monitoring):
+            return [], "every platform component is off"
+        return site.nodes_with(Role.CONTROL_PLANE), None
+    # validate: burn-in where accelerators are, collectives across them
+    nodes = site.accelerator_nodes
+    return nodes, None if nodes else "no node has accelerators to validate"
+
+
+def _components_for(phase: Phase, site: Site, release: Release) -> dict[str, Component]:
+    components = release.components_for(phase)
+    vendors = {n.accelerators.vendor for n in site.accelerator_nodes if n.accelerators}
+    selected = {k: c for k, c in components.items() if c.vendor is None or c.vendor in vendors}
+    if phase == "kubernetes":
+        other_cni = {"calico", "cilium"} - {site.kubernetes.cni}
+        selected = {k: c for k, c in selected.items() if k not in other_cni}
+    return selected
+
+
+def build_plan(site: Site, release: Release) -> Plan:
+    phases = []
+    for phase in PHASES:
+        nodes, reason = _hosts_for(phase, site)
+        components = _components_for(phase, site, release)
+        if reason is None and phase not in release.phases:
+            reason = f"release {release.version} has no {phase} components"
+        phases.append(
+            PhasePlan(
+                phase=phase,
+                description=DESCRIPTIONS[phase],
+                hosts=[n.name for n in nodes] if reason is None else [],
+                components=[
+                    PlannedComponent(name, c.version, c.vendor.value if c.vendor else None)
+                    for name, c in sorted(components.items())
+                ]
+                if reason is None
+                else [],
+                skip_reason=reason,
+            )
+        )
+    return Plan(site.metadata.name, release.version, phases)

@@ -1,0 +1,150 @@
+"""The `aicloud` command line: exit codes, text and JSON output, generated files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+
+from installer.cli import main
+from tests.sitedata import ROOT
+
+LAB = str(ROOT / "inventory-examples" / "lab.yaml")
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and result.output.startswith("aicloud, version ")
+
+
+def test_help_speaks_to_a_field_engineer():
+    result = run("--help")
+    assert result.exit_code == 0
+    for command in ("init", "validate", "plan", "render", "releases", "schema", "completion"):
+        assert command in result.output
+
+
+def test_validate_valid_file():
+    result = run("validate", "-f", LAB)
+    assert result.exit_code == 0
+    assert "valid — site lab, 4 nodes, release lab-2026.11" in result.output
+
+
+def test_validate_invalid_file_exits_2_with_one_line_per_error(tmp_path):
+    bad = tmp_path / "site.yaml"
+    bad.write_text(
+        Path(LAB).read_text().replace("10.89.10.12", "10.89.10.300").replace("roles: [worker]\n", "roles: [wrker]\n", 1)
+    )
+    result = run("validate", "-f", str(bad))
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert lines[0] == f"{bad}:22:14: nodes[2].address: '10.89.10.300' is not an IPv4 address"
+    assert lines[1].startswith(f"{bad}:23:13: nodes[2].roles[0]: 'wrker' is not valid")
+    assert lines[-1] == f"{bad}: 2 errors; nothing was changed on any host."
+
+
+def test_validate_json_output_gives_the_same_errors_as_objects(tmp_path):
+    bad = tmp_path / "site.yaml"
+    bad.write_text(Path(LAB).read_text().replace("10.89.10.12", "10.89.10.300"))
+    result = run("validate", "-f", str(bad), "--output", "json")
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    assert data["valid"] is False
+    assert data["errors"] == [
+        {
+            "path": str(bad),
+            "line": 22,
+            "column": 14,
+            "field": "nodes[2].address",
+            "message": "'10.89.10.300' is not an IPv4 address",
+            "code": "ip_v4_address",
+        }
+    ]
+
+
+def test_validate_json_for_valid_file():
+    data = json.loads(run("validate", "-f", LAB, "-o", "json").output)
+    assert data == {"valid": True, "file": LAB, "site": "lab", "release": "lab-2026.11", "nodes": 4, "errors": []}
+
+
+def test_validate_missing_file_is_one_line_not_a_traceback(tmp_path):
+    result = run("validate", "-f", str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 2 and "no such file" in result.output and "Traceback" not in result.output
+
+
+def test_plan_json_lists_every_phase_and_why_some_skip():
+    data = json.loads(run("plan", "-f", LAB, "-o", "json").output)
+    phases = {p["phase"]: p for p in data["phases"]}
+    assert list(phases) == [
+        "preflight",
+        "bundle",
+        "os",
+        "accelerators",
+        "fabric",
+        "runtime",
+        "kubernetes",
+        "platform",
+        "validate",
+    ]
+    assert phases["os"]["runs"] and phases["os"]["hosts"] == ["lab-deploy", "lab-node1", "lab-node2", "lab-node3"]
+    assert phases["runtime"]["components"] == [{"name": "containerd", "version": "1.6.20", "vendor": None}]
+    assert phases["kubernetes"]["skip_reason"] == "release lab-2026.11 has no kubernetes components"
+    assert phases["fabric"]["skip_reason"] == "fabric.type is none"
+
+
+def test_plan_text_shows_skipped_phases():
+    result = run("plan", "-f", LAB)
+    assert result.exit_code == 0 and "skipped: fabric.type is none" in result.output
+
+
+def test_render_writes_inventory_without_secrets(tmp_path, monkeypatch):
+    monkeypatch.setenv("AICLOUD_SSH_KEY", "-----BEGIN OPENSSH PRIVATE KEY----- secret-material")
+    monkeypatch.setenv("AICLOUD_ADMIN_PASSWORD", "hunter2-secret")
+    site = ROOT / "inventory-examples" / "ib-8node-ha.yaml"
+    result = run("render", "-f", str(site), "--out", str(tmp_path / "inv"))
+    assert result.exit_code == 0, result.output
+    inventory = yaml.safe_load((tmp_path / "inv" / "inventory.yml").read_text())
+    assert set(inventory["all"]["children"]["control_plane"]["hosts"]) == {"cp01", "cp02", "cp03"}
+    assert len(inventory["all"]["children"]["accelerator_nvidia"]["hosts"]) == 8
+    group = yaml.safe_load((tmp_path / "inv" / "group_vars" / "all.yml").read_text())
+    assert group["aicloud_ssh_private_key_ref"] == "env:AICLOUD_SSH_KEY"
+    assert group["platform_admin_password"] == "{{ lookup('ansible.builtin.file', '/etc/aicloud/admin-password') }}"
+    assert group["ansible_ssh_common_args"] == "-J jump@10.2.0.5:22"
+    host = yaml.safe_load((tmp_path / "inv" / "host_vars" / "gpu03.yml").read_text())
+    assert host["rdma_nics"][7] == {"name": "ibp7s0", "rail": 7, "address": "10.27.0.23/24"}
+    for path in (tmp_path / "inv").rglob("*.yml"):
+        text = path.read_text()
+        assert "secret-material" not in text and "hunter2" not in text
+
+
+def test_releases_lists_boms():
+    data = json.loads(run("releases", "-o", "json").output)
+    versions = [r["version"] for r in data["releases"]]
+    assert "lab-2026.11" in versions and data["errors"] == []
+
+
+def test_schema_prints_json_schema():
+    schema = json.loads(run("schema").output)
+    assert schema["title"].startswith("aicloud answer file")
+    assert "Node" in schema["$defs"]
+
+
+def test_init_writes_a_valid_file_and_refuses_to_overwrite(tmp_path):
+    target = tmp_path / "site.yaml"
+    assert run("init", "-o", str(target)).exit_code == 0
+    assert run("validate", "-f", str(target)).exit_code == 0
+    again = run("init", "-o", str(target))
+    assert again.exit_code == 2 and "--force" in again.output
+    assert run("init", "-o", str(target), "--force", "--example", "lab").exit_code == 0
+    assert "name: lab" in target.read_text()
+
+
+def test_completion_script():
+    result = run("completion", "bash")
+    assert result.exit_code == 0 and "_AICLOUD_COMPLETE" in result.output
