@@ -7,10 +7,12 @@ found; the faces (CLI, TUI) decide how to show them. `str(error)` is the one-lin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 Loc = tuple[str | int, ...]
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_./-]+")
 
 
 def format_loc(loc: Sequence[str | int]) -> str:
@@ -19,8 +21,10 @@ def format_loc(loc: Sequence[str | int]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(part):
+            out += f"[{part!r}]"  # a key with spaces or control characters stays on one line
         else:
-            out += f".{part}" if out else str(part)
+            out += f".{part}" if out else part
     return out
 
 

@@ -65,23 +65,35 @@ def _hosts_for(phase: Phase, site: Site) -> tuple[list[Node], str | None]:
     if phase in ("runtime", "kubernetes"):
         return kube, None if kube else "no node has role control-plane or worker"
     if phase == "platform":
-        platform = site.platform
-        if not (platform.volcano or platform.training_operator or platform.mpi_operator or platform.monitoring):
-            return [], "every platform component is off"
         return site.nodes_with(Role.CONTROL_PLANE), None
     # validate: burn-in where accelerators are, collectives across them
     nodes = site.accelerator_nodes
     return nodes, None if nodes else "no node has accelerators to validate"
 
 
+def site_features(site: Site) -> set[str]:
+    """The choices of the site that release components can depend on (`Component.when`)."""
+    platform = site.platform
+    features = {f"cni:{site.kubernetes.cni}", f"storage:{site.storage.type}"}
+    for name, enabled in (
+        ("volcano", platform.volcano),
+        ("training-operator", platform.training_operator),
+        ("mpi-operator", platform.mpi_operator),
+        ("monitoring", platform.monitoring),
+    ):
+        if enabled:
+            features.add(f"platform:{name}")
+    return features
+
+
 def _components_for(phase: Phase, site: Site, release: Release) -> dict[str, Component]:
-    components = release.components_for(phase)
     vendors = {n.accelerators.vendor for n in site.accelerator_nodes if n.accelerators}
-    selected = {k: c for k, c in components.items() if c.vendor is None or c.vendor in vendors}
-    if phase == "kubernetes":
-        other_cni = {"calico", "cilium"} - {site.kubernetes.cni}
-        selected = {k: c for k, c in selected.items() if k not in other_cni}
-    return selected
+    features = site_features(site)
+    return {
+        name: c
+        for name, c in release.components_for(phase).items()
+        if (c.vendor is None or c.vendor in vendors) and (c.when is None or c.when in features)
+    }
 
 
 def build_plan(site: Site, release: Release) -> Plan:
@@ -91,6 +103,8 @@ def build_plan(site: Site, release: Release) -> Plan:
         components = _components_for(phase, site, release)
         if reason is None and phase not in release.phases:
             reason = f"release {release.version} has no {phase} components"
+        elif reason is None and phase != "preflight" and not components:
+            reason = f"nothing in release {release.version} is chosen for this site's {phase} phase"
         phases.append(
             PhasePlan(
                 phase=phase,

@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from installer.errors import InvalidAnswerFile
 from installer.phases import PHASES, Phase
@@ -70,6 +70,37 @@ class Chart(_Strict):
     version: Pinned
 
 
+class Unpinned(_Strict):
+    """An artifact the release needs whose pin could not be verified upstream yet.
+
+    Kept in the BOM (not in a comment) so that every tool sees it: `aicloud releases`
+    counts them and a bundle build refuses to call itself complete while any remain.
+    """
+
+    kind: Literal["binary", "image", "package"]
+    ref: str
+    missing: Literal["sha256", "digest", "version"]
+
+    @field_validator("ref")
+    @classmethod
+    def _ref_not_floating(cls, ref: str) -> str:
+        if ":" in ref and not ref.startswith("https://"):
+            _not_floating(ref.rsplit(":", 1)[1])
+        return ref
+
+
+Feature = Literal[
+    "cni:calico",
+    "cni:cilium",
+    "storage:local-path",
+    "storage:nfs",
+    "platform:volcano",
+    "platform:training-operator",
+    "platform:mpi-operator",
+    "platform:monitoring",
+]
+
+
 class Component(_Strict):
     phase: Phase
     version: Pinned
@@ -79,6 +110,10 @@ class Component(_Strict):
     images: list[Image] = []
     packages: dict[OsFamily, list[Package]] = {}
     charts: list[Chart] = []
+    unpinned: list[Unpinned] = []
+    when: Feature | None = Field(
+        None, description="Installed only when the site chooses this (e.g. `cni:cilium`); always otherwise."
+    )
 
 
 class Release(_Strict):
@@ -101,6 +136,10 @@ class Release(_Strict):
         """Phases this release has content for, in install order."""
         present = {c.phase for c in self.components.values()}
         return [p for p in PHASES if p in present or p == "preflight"]
+
+    @property
+    def unpinned(self) -> list[tuple[str, Unpinned]]:
+        return [(name, item) for name, c in self.components.items() for item in c.unpinned]
 
     @property
     def kubernetes_version(self) -> str | None:

@@ -53,29 +53,38 @@ class Mark:
 
 @dataclass
 class YamlDocument:
-    """Plain data plus the position of each value and each mapping key, by path."""
+    """Plain data, plus the composed node graph that knows where every key and value stood.
+
+    Positions are looked up only when an error needs one, by walking the node graph along
+    the error's path, so loading a valid file pays nothing for them.
+    """
 
     path: str
     data: object
-    values: dict[Loc, Mark] = field(default_factory=dict)
-    keys: dict[Loc, Mark] = field(default_factory=dict)
+    root: Node | None = None
     #: Problems found while building that still leave usable data (a duplicate key keeps
     #: its first value), reported together with the validation errors.
     problems: list[AnswerFileError] = field(default_factory=list)
 
+    def _walk(self, loc: Loc) -> tuple[Node | None, Node | None]:
+        """(value node, key node) at `loc`, or at the deepest ancestor that exists."""
+        node, key_node = self.root, None
+        for part in loc:
+            found = _child(node, part)
+            if found is None:
+                return node, None
+            node, key_node = found
+        return node, key_node
+
     def mark_for(self, loc: Loc) -> Mark | None:
-        """The best position for `loc`: the value there, else the nearest ancestor."""
-        loc = tuple(loc)
-        while True:
-            mark = self.values.get(loc)
-            if mark is not None:
-                return mark
-            if not loc:
-                return None
-            loc = loc[:-1]
+        """The position of the value at `loc`, else of the nearest ancestor."""
+        node, _ = self._walk(tuple(loc))
+        return _mark(node) if node is not None else None
 
     def key_mark_for(self, loc: Loc) -> Mark | None:
-        return self.keys.get(tuple(loc)) or self.mark_for(loc)
+        node, key_node = self._walk(tuple(loc))
+        chosen = key_node or node
+        return _mark(chosen) if chosen is not None else None
 
     def error(self, loc: Loc, message: str, code: str = "invalid", *, at_key: bool = False):
         mark = self.key_mark_for(loc) if at_key else self.mark_for(loc)
@@ -87,6 +96,25 @@ class YamlDocument:
             message=message,
             code=code,
         )
+
+
+def _child(node: Node | None, part: str | int) -> tuple[Node, Node | None] | None:
+    if isinstance(node, SequenceNode) and isinstance(part, int):
+        return (node.value[part], None) if 0 <= part < len(node.value) else None
+    if not isinstance(node, MappingNode):
+        return None
+    merges = []
+    for key_node, value_node in node.value:  # the first occurrence is the one kept
+        if key_node.tag == _MERGE_TAG:
+            merges.append(value_node)
+        elif isinstance(key_node, ScalarNode) and key_node.value == part:
+            return value_node, key_node
+    for merge in merges:
+        for source in merge.value if isinstance(merge, SequenceNode) else [merge]:
+            found = _child(source, part)
+            if found is not None:
+                return found
+    return None
 
 
 def _mark(node: Node) -> Mark:
@@ -151,8 +179,13 @@ def parse_text(name: str, text: str) -> YamlDocument:
             mark.line + 1 if mark else None,
             mark.column + 1 if mark else None,
         ) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        message = f"invalid YAML: character {exc.character!r} is not allowed ({exc.reason})"
+        raise _file_error(name, message, "yaml_syntax", line, column) from None
     except yaml.YAMLError as exc:
-        raise _file_error(name, f"invalid YAML: {exc}", "yaml_syntax") from None
+        raise _file_error(name, "invalid YAML: " + " ".join(str(exc).split()), "yaml_syntax") from None
     except RecursionError:
         raise _file_error(name, "YAML nests too deeply", "too_deep") from None
     if root is None:
@@ -163,7 +196,7 @@ def parse_text(name: str, text: str) -> YamlDocument:
         data = builder.build(root, ())
     except RecursionError:
         raise _file_error(name, "YAML nests too deeply", "too_deep") from None
-    doc = YamlDocument(name, data, builder.values, builder.keys, builder.errors)
+    doc = YamlDocument(name, data, root, builder.errors)
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a single value ({data!r:.40})"
         raise InvalidAnswerFile([doc.error((), f"expected a mapping at the top, found {kind}", "not_mapping")])
@@ -211,10 +244,10 @@ def _check_expansion(name: str, root: Node) -> None:
 
 
 class _Builder:
+    """Constructs plain data from nodes; refuses duplicate keys and foreign tags."""
+
     def __init__(self, name: str):
         self.name = name
-        self.values: dict[Loc, Mark] = {}
-        self.keys: dict[Loc, Mark] = {}
         self.errors: list[AnswerFileError] = []
 
     def _error(self, node: Node, loc: Loc, message: str, code: str) -> None:
@@ -222,8 +255,10 @@ class _Builder:
         self.errors.append(AnswerFileError(self.name, mark.line, mark.column, format_loc(loc), message, code))
 
     def build(self, node: Node, loc: Loc) -> object:
-        self.values[loc] = _mark(node)
         if isinstance(node, ScalarNode):
+            tag = node.tag
+            if tag == _STR_TAG:
+                return node.value
             return self._scalar(node, loc)
         if node.tag not in _COLLECTION_TAGS:
             self._error(node, loc, f"YAML tag {node.tag!r} is not allowed here", "yaml_tag")
@@ -233,7 +268,7 @@ class _Builder:
 
     def _scalar(self, node: ScalarNode, loc: Loc) -> object:
         tag = node.tag
-        if tag in (_STR_TAG, _TIMESTAMP_TAG):
+        if tag == _TIMESTAMP_TAG:
             # Timestamps stay text: no field of ours is a date object, and a version such
             # as 2026-11-22 must not turn into one.
             return node.value
@@ -247,6 +282,7 @@ class _Builder:
 
     def _mapping(self, node: MappingNode, loc: Loc) -> dict[str, object]:
         result: dict[str, object] = {}
+        first_line: dict[str, int] = {}
         merges: list[Node] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
@@ -256,35 +292,21 @@ class _Builder:
                 self._error(key_node, loc, "a mapping key must be a plain word, not a list or mapping", "yaml_key")
                 continue
             key = key_node.value  # the text as written: `on:` stays "on", not True
-            child = (*loc, key)
             if key in result:
-                first = self.keys[child]
                 self._error(
                     key_node,
-                    child,
-                    f"duplicate key {key!r} (first given at line {first.line})",
+                    (*loc, key),
+                    f"duplicate key {key!r} (first given at line {first_line[key]})",
                     "duplicate_key",
                 )
                 continue
-            self.keys[child] = _mark(key_node)
-            result[key] = self.build(value_node, child)
+            first_line[key] = key_node.start_mark.line + 1
+            result[key] = self.build(value_node, (*loc, key))
         for merge in merges:
-            sources = merge.value if isinstance(merge, SequenceNode) else [merge]
-            for source in sources:
+            for source in merge.value if isinstance(merge, SequenceNode) else [merge]:
                 if not isinstance(source, MappingNode):
                     self._error(source, loc, "'<<' merges only mappings", "yaml_merge")
                     continue
-                merged = self._mapping(source, (*loc, "<<"))
-                for key, value in merged.items():
-                    if key not in result:
-                        result[key] = value
-                        self.keys[(*loc, key)] = self.keys.get((*loc, "<<", key), _mark(source))
-                        self._copy_marks((*loc, "<<"), (*loc,), key)
+                for key, value in self._mapping(source, loc).items():
+                    result.setdefault(key, value)
         return result
-
-    def _copy_marks(self, src: Loc, dst: Loc, key: str) -> None:
-        prefix = (*src, key)
-        for table in (self.values, self.keys):
-            for path, mark in list(table.items()):
-                if path[: len(prefix)] == prefix:
-                    table[(*dst, key, *path[len(prefix) :])] = mark

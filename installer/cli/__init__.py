@@ -180,6 +180,7 @@ def releases(output: str) -> None:
                 "os": release.os,
                 "accelerators": [v.value for v in release.accelerators],
                 "phases": release.phases,
+                "unpinned": [{"component": name, **item.model_dump()} for name, item in release.unpinned],
                 "summary": release.summary,
             }
         )
@@ -187,7 +188,7 @@ def releases(output: str) -> None:
         _print_json({"releases": rows, "errors": problems})
     else:
         table = Table()
-        for column in ("release", "date", "kubernetes", "OS", "accelerators", "phases"):
+        for column in ("release", "date", "kubernetes", "OS", "accelerators", "not yet pinned"):
             table.add_column(column)
         for row in rows:
             table.add_row(
@@ -196,7 +197,7 @@ def releases(output: str) -> None:
                 row["kubernetes"] or "-",
                 ", ".join(row["os"]),
                 ", ".join(row["accelerators"]) or "-",
-                ", ".join(row["phases"]),
+                str(len(row["unpinned"])),
             )
         out.print(table)
         for problem in problems:

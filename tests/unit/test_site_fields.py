@@ -122,7 +122,7 @@ def test_wrong_kind_and_api_version():
     ("change", "fragment"),
     [
         ({"taints": [{"key": "gpu", "effect": "NoSchedul"}]}, "did you mean 'NoSchedule'?"),
-        ({"labels": {"Bad Key": "x"}}, "labels.Bad Key"),
+        ({"labels": {"Bad Key": "x"}}, "labels['Bad Key']"),
         ({"accelerators": {"vendor": "nvida", "count": 8}}, "did you mean 'nvidia'?"),
         ({"accelerators": {"vendor": "nvidia", "count": 0}}, "0 should be greater than or equal to 1"),
         ({"disks": [{"device": "sdb"}]}, "must be a device path under /dev"),

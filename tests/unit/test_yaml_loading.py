@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from installer.errors import InvalidAnswerFile
-from installer.yamlpos import MAX_FILE_BYTES, load_yaml_file, parse_text
+from installer.yamlpos import MAX_FILE_BYTES, Mark, load_yaml_file, parse_text
 
 
 def _one_error(excinfo) -> str:
@@ -18,9 +18,8 @@ def _one_error(excinfo) -> str:
 
 def test_positions_of_values_and_keys_are_recorded():
     doc = parse_text("s.yaml", "a: 1\nnodes:\n  - name: x\n    address: 10.0.0.1\n")
-    assert doc.values[("nodes", 0, "address")].line == 4
-    assert doc.values[("nodes", 0, "address")].column == 14
-    assert doc.keys[("nodes", 0, "address")].column == 5
+    assert doc.mark_for(("nodes", 0, "address")) == Mark(4, 14)
+    assert doc.key_mark_for(("nodes", 0, "address")) == Mark(4, 5)
     assert doc.mark_for(("nodes", 0, "missing")).line == 3  # falls back to the parent mapping
 
 
