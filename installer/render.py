@@ -7,7 +7,6 @@ Ansible lookup (`env` or `file`) that is resolved at run time, in memory.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import yaml
@@ -53,7 +52,7 @@ def group_vars(site: Site, release: Release, base: Path) -> dict[str, object]:
     out: dict[str, object] = {
         "aicloud_site": site.metadata.name,
         "aicloud_release": release.version,
-        **ssh.ansible_vars(),
+        **ssh.ansible_vars(base),
     }
     key_path = ssh.private_key.file_path(base)
     if key_path is not None:
@@ -63,12 +62,6 @@ def group_vars(site: Site, release: Release, base: Path) -> dict[str, object]:
         out["aicloud_ssh_private_key_ref"] = ssh.private_key.describe()
     if ssh.become_password is not None:
         out["ansible_become_password"] = secret_lookup(ssh.become_password, base)
-    if ssh.config_file:
-        config = Path(os.path.expanduser(ssh.config_file))
-        config = config if config.is_absolute() else base / config
-        out["ansible_ssh_common_args"] = str(out["ansible_ssh_common_args"]).replace(
-            f"-F {ssh.config_file}", f"-F {config}"
-        )
     out.update(site.network.ansible_vars())
     out["os_baseline_hosts"] = [{"name": n.name, "address": str(n.address)} for n in site.nodes]
     deploy = site.deploy_node

@@ -105,15 +105,22 @@ class Ssh(Section):
         "writes); relative to the answer file.",
     )
 
-    def ansible_vars(self) -> dict[str, object]:
+    def config_path(self, base: Path) -> Path | None:
+        if not self.config_file:
+            return None
+        path = Path(os.path.expanduser(self.config_file))
+        return path if path.is_absolute() else base / path
+
+    def ansible_vars(self, base: Path) -> dict[str, object]:
         out: dict[str, object] = {
             "ansible_user": self.user,
             "ansible_port": self.port,
             "ansible_become": self.become and self.user != "root",
         }
         args = []
-        if self.config_file:
-            args.append(f"-F {self.config_file}")
+        config = self.config_path(base)
+        if config is not None:
+            args.append(f"-F {config}")
         if self.bastion:
             args.append(f"-J {self.bastion.user}@{self.bastion.host}:{self.bastion.port}")
         if args:

@@ -148,3 +148,13 @@ def test_init_writes_a_valid_file_and_refuses_to_overwrite(tmp_path):
 def test_completion_script():
     result = run("completion", "bash")
     assert result.exit_code == 0 and "_AICLOUD_COMPLETE" in result.output
+
+
+def test_render_resolves_ssh_config_and_key_paths(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert run("render", "-f", LAB, "--out", str(tmp_path / "inv")).exit_code == 0
+    group = yaml.safe_load((tmp_path / "inv" / "group_vars" / "all.yml").read_text())
+    assert group["ansible_ssh_common_args"] == f"-F {tmp_path}/.aicloud/lab/lab/ssh_config"
+    assert group["ansible_ssh_private_key_file"] == f"{tmp_path}/.aicloud/lab/lab/id_ed25519"
+    assert group["ansible_become"] is False
+    assert group["os_baseline_hosts"][0] == {"name": "lab-deploy", "address": "10.89.10.10"}
