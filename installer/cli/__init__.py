@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from installer import __version__
+from installer.cli.lab import lab
 from installer.errors import InvalidAnswerFile
 from installer.release import available_releases, load_release
 from installer.site import LoadedSite, load_site
@@ -257,12 +258,4 @@ def completion(shell: str) -> None:
     click.echo(cls(main, {}, "aicloud", "_AICLOUD_COMPLETE").source())
 
 
-def _register_optional_groups() -> None:
-    try:
-        from installer.cli.lab import lab
-    except ImportError:  # the lab face is optional while it is being built
-        return
-    main.add_command(lab)
-
-
-_register_optional_groups()
+main.add_command(lab)
