@@ -34,6 +34,7 @@ from installer.lab.podman import HOST_FLAGS, Container, Podman
 from installer.lab.prereq import find_tool, require
 from installer.lab.render import render_known_hosts, render_site_yaml, render_ssh_config
 from installer.lab.run import run
+from installer.state import aicloud_home
 
 ADDRESS_LABEL = "aicloud.lab.address"
 BOOT_TIMEOUT = 120.0
@@ -118,10 +119,6 @@ class LabStatus:
     subnet: str | None
     state_dir: str | None
     hosts: tuple[HostStatus, ...] = field(default_factory=tuple)
-
-
-def aicloud_home() -> Path:
-    return Path(os.environ.get("AICLOUD_HOME") or Path.home() / ".aicloud")
 
 
 def lab_paths(name: str, home: Path | None = None) -> LabPaths:

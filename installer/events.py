@@ -1,0 +1,74 @@
+"""Typed progress events of a run, for the faces: the CLI draws them with rich, the TUI with widgets.
+
+The run engine calls `on_event(event)` for each, in order, from the thread that runs Ansible.
+A face must not block in it for long; the TUI posts each event to its message queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+HostStatus = Literal["ok", "changed", "failed", "unreachable", "skipped"]
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    run_id: str
+    run_dir: str
+    phases: list[str]
+    hosts: list[str]
+
+
+@dataclass(frozen=True)
+class PhaseSkipped:
+    phase: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PhaseStarted:
+    phase: str
+    hosts: list[str]
+    #: tasks the phase's playbook will run per host, when known (for a progress bar)
+    tasks: int = 0
+
+
+@dataclass(frozen=True)
+class TaskStarted:
+    phase: str
+    task: str
+    hosts: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HostResult:
+    phase: str
+    host: str
+    task: str
+    status: HostStatus
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class PhaseFinished:
+    phase: str
+    ok: bool
+    #: per host: "done" or "failed" (unreachable counts as failed)
+    hosts: dict[str, str] = field(default_factory=dict)
+    changed: int = 0
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    ok: bool
+    run_dir: str
+    message: str = ""
+    interrupted: bool = False
+
+
+Event = RunStarted | PhaseSkipped | PhaseStarted | TaskStarted | HostResult | PhaseFinished | RunFinished
+
+
+def event_to_dict(event: Event) -> dict[str, object]:
+    return {"event": type(event).__name__, **asdict(event)}
