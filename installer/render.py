@@ -63,6 +63,7 @@ def group_vars(site: Site, release: Release, base: Path) -> dict[str, object]:
     if ssh.become_password is not None:
         out["ansible_become_password"] = secret_lookup(ssh.become_password, base)
     out.update(site.network.ansible_vars())
+    out["aicloud_management_cidr"] = str(site.network.management_cidr)
     out["os_baseline_hosts"] = [{"name": n.name, "address": str(n.address)} for n in site.nodes]
     deploy = site.deploy_node
     out["bundle_client_server"] = str(deploy.address) if deploy else ""
@@ -79,6 +80,10 @@ def group_vars(site: Site, release: Release, base: Path) -> dict[str, object]:
     if site.platform.admin_password is not None:
         out["platform_admin_password"] = secret_lookup(site.platform.admin_password, base)
     out["aicloud_components"] = {name: c.version for name, c in sorted(release.components.items())}
+    out["aicloud_packages"] = {
+        family: {p.name: p.version for c in release.components.values() for p in c.packages.get(family, [])}
+        for family in release.os
+    }
     return out
 
 

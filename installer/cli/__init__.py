@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from installer import __version__
+from installer.cli.install import install_command
 from installer.cli.lab import lab
 from installer.errors import InvalidAnswerFile
 from installer.release import available_releases, load_release
@@ -259,3 +260,4 @@ def completion(shell: str) -> None:
 
 
 main.add_command(lab)
+main.add_command(install_command)

@@ -1,0 +1,272 @@
+"""`install`: take a site from bare OS through the phases of its plan, resumably.
+
+Every run gets a run directory under the site's state folder:
+
+    runs/<run id>/
+      plan.json            the plan this run followed
+      state.json           phase x host status with timestamps (written atomically)
+      progress.jsonl       the typed events the faces showed
+      ansible-events.jsonl ansible-runner's event stream
+      log.txt              a human log; failures in full
+      summary.json         the outcome
+      inventory/           the rendered inventory, group_vars, host_vars (no secrets)
+      ansible.cfg          generated for this run
+      ansible/             ansible-runner's private data dir and artifacts
+      facts/               fact cache
+
+The faces call `install(...)` with a callback for events and a `threading.Event` to stop.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets as token
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from installer.events import (
+    Event,
+    PhaseFinished,
+    PhaseSkipped,
+    PhaseStarted,
+    RunFinished,
+    RunStarted,
+    event_to_dict,
+)
+from installer.phases import PHASES
+from installer.plan import Plan, build_plan
+from installer.render import render
+from installer.run.ansible import PLAYBOOKS_DIR, ansible_cfg, run_playbook
+from installer.run.preflight_phase import run_preflight_phase
+from installer.run.secrets import SecretStore, SecretUnavailable, materialize
+from installer.run.state import PhaseState, RunState, now
+from installer.site.load import LoadedSite
+from installer.state import site_state_dir, write_atomic
+
+__all__ = ["InstallOptions", "RunResult", "SecretUnavailable", "UnknownPhase", "install", "latest_run"]
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+#: Phases run in Python instead of by a playbook: (loaded, hosts, run id, emit) -> (host -> done|failed, messages)
+PYTHON_PHASES: dict[str, Callable[..., tuple[dict[str, str], dict[str, str]]]] = {
+    "preflight": run_preflight_phase,
+}
+
+
+class UnknownPhase(ValueError):
+    pass
+
+
+class NothingToResume(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class InstallOptions:
+    phase: str | None = None
+    from_phase: str | None = None
+    limit: list[str] | None = None
+    resume: bool = False
+    check: bool = False
+    #: extra variables for the playbooks (e.g. `bundle_dir`); never secrets
+    extravars: dict[str, str] | None = None
+    #: where `<phase>.yml` playbooks are; the project's playbooks/ unless a test says otherwise
+    playbooks_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    ok: bool
+    run_dir: str
+    exit_code: int
+    message: str = ""
+    failed_phase: str | None = None
+
+
+def latest_run(site_name: str) -> Path | None:
+    link = site_state_dir(site_name) / "runs" / "latest"
+    return link.resolve() if link.exists() else None
+
+
+def _selected_phases(options: InstallOptions) -> list[str]:
+    for value in (options.phase, options.from_phase):
+        if value is not None and value not in PHASES:
+            raise UnknownPhase(f"unknown phase {value!r}; phases are: {', '.join(PHASES)}")
+    if options.phase:
+        return [options.phase]
+    start = PHASES.index(options.from_phase) if options.from_phase else 0
+    return list(PHASES[start:])
+
+
+def _new_run_dir(site_name: str) -> tuple[str, Path]:
+    runs = site_state_dir(site_name) / "runs"
+    run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + token.token_hex(2)
+    run_dir = runs / run_id
+    run_dir.mkdir(parents=True, mode=0o700)
+    latest = runs / "latest"
+    tmp = runs / f".latest.{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(run_id)
+    os.replace(tmp, latest)
+    return run_id, run_dir
+
+
+class _Run:
+    def __init__(self, loaded: LoadedSite, options: InstallOptions, on_event: Callable[[Event], None], stop):
+        self.loaded = loaded
+        self.options = options
+        self.stop = stop
+        self.plan: Plan = build_plan(loaded.site, loaded.release)
+        previous = latest_run(loaded.site.metadata.name) if options.resume else None
+        if options.resume and (previous is None or not (previous / "state.json").is_file()):
+            raise NothingToResume(f"no earlier run of site {loaded.site.metadata.name} to resume")
+        self.run_id, self.dir = _new_run_dir(loaded.site.metadata.name)
+        if previous is not None:
+            self.state = RunState.load(previous / "state.json")
+            self.state.resumed_from = self.state.run_id
+            self.state.run_id, self.state.started, self.state.finished = self.run_id, now(), None
+            self.state.result = "running"
+        else:
+            self.state = RunState(loaded.site.metadata.name, loaded.release.version, self.run_id, now())
+        self._progress = (self.dir / "progress.jsonl").open("a", encoding="utf-8")
+        self.failed_phase: str | None = None
+        self._on_event = on_event
+
+    def emit(self, event: Event) -> None:
+        self._progress.write(json.dumps(event_to_dict(event)) + "\n")
+        self._progress.flush()
+        self._on_event(event)
+
+    def save(self) -> None:
+        self.state.save(self.dir / "state.json")
+
+    def prepare(self, extravars: dict[str, str]) -> None:
+        site = self.loaded.site
+        render(
+            site,
+            self.loaded.release,
+            self.dir / "inventory",
+            base=self.loaded.base_dir,
+            source=self.loaded.document.path,
+        )
+        write_atomic(self.dir / "plan.json", json.dumps(self.plan.to_dict(), indent=2) + "\n", mode=0o644)
+        known_hosts = None if site.ssh.config_file else site_state_dir(site.metadata.name) / "known_hosts"
+        control_dir = site_state_dir(site.metadata.name) / "cp"
+        control_dir.mkdir(mode=0o700, exist_ok=True)
+        write_atomic(self.dir / "ansible.cfg", ansible_cfg(self.dir, len(site.nodes), control_dir, known_hosts))
+        self.extravars = {
+            **extravars,
+            **(self.options.extravars or {}),
+            "aicloud_run_id": self.run_id,
+        }
+        self.save()
+
+    def run(self) -> RunResult:
+        selected = _selected_phases(self.options)
+        limit = set(self.options.limit) if self.options.limit else None
+        self.emit(RunStarted(self.run_id, str(self.dir), selected, [n.name for n in self.loaded.site.nodes]))
+        failed_message = ""
+        for planned in self.plan.phases:
+            if planned.phase not in selected:
+                continue
+            if not planned.runs:
+                phase_state = self.state.phases.setdefault(planned.phase, PhaseState())
+                phase_state.status, phase_state.skip_reason = "skipped", planned.skip_reason or ""
+                self.save()
+                self.emit(PhaseSkipped(planned.phase, planned.skip_reason or ""))
+                continue
+            hosts = [h for h in planned.hosts if limit is None or h in limit]
+            todo = self.state.hosts_to_run(planned.phase, hosts, self.options.resume)
+            if not todo:
+                reason = "done in an earlier run" if hosts else "no host of --limit is in this phase"
+                self.emit(PhaseSkipped(planned.phase, reason))
+                continue
+            ok, message = self._run_phase(planned.phase, todo)
+            if not ok:
+                failed_message, self.failed_phase = message, planned.phase
+                break
+        return self._finish(failed_message)
+
+    def _run_phase(self, phase: str, hosts: list[str]) -> tuple[bool, str]:
+        playbook = (self.options.playbooks_dir or PLAYBOOKS_DIR) / f"{phase}.yml"
+        for host in hosts:
+            self.state.mark(phase, host, "running")
+        self.state.phases[phase].status = "running"
+        self.save()
+        self.emit(PhaseStarted(phase, hosts))
+        if phase in PYTHON_PHASES:
+            outcome_hosts, messages = PYTHON_PHASES[phase](self.loaded, hosts, self.run_id, self.emit)
+            changed, cancelled = 0, self.stop.is_set()
+        elif not playbook.is_file():
+            outcome_hosts = {h: "failed" for h in hosts}
+            messages = {h: f"phase {phase} has no playbook yet ({playbook.name})" for h in hosts}
+            changed, cancelled = 0, False
+        else:
+            outcome = run_playbook(
+                phase=phase,
+                playbook=playbook,
+                run_dir=self.dir,
+                inventory=self.dir / "inventory" / "inventory.yml",
+                hosts=hosts,
+                extravars={**self.extravars, "release_record_phase": phase},
+                check=self.options.check,
+                on_event=self.emit,
+                stop=self.stop,
+            )
+            outcome_hosts, messages, changed, cancelled = (
+                outcome.hosts,
+                outcome.messages,
+                outcome.changed,
+                outcome.cancelled,
+            )
+        for host, status in outcome_hosts.items():
+            if status != "done":
+                self.state.mark(phase, host, "failed", messages.get(host) or "interrupted")
+            else:
+                # A check run changes nothing, so nothing it saw counts as done.
+                self.state.mark(phase, host, "pending" if self.options.check else "done")
+        ok = all(s == "done" for s in outcome_hosts.values()) and not cancelled
+        self.state.phases[phase].status = "done" if ok else "failed"
+        self.save()
+        self.emit(PhaseFinished(phase, ok, dict(outcome_hosts), changed))
+        if cancelled:
+            return False, "interrupted"
+        failures = [f"{h}: {messages.get(h, 'failed')}" for h, s in outcome_hosts.items() if s != "done"]
+        return ok, f"phase {phase} failed on " + "; ".join(failures) if failures else ""
+
+    def _finish(self, failed_message: str) -> RunResult:
+        interrupted = self.stop.is_set()
+        ok = not failed_message and not interrupted
+        self.state.result = "succeeded" if ok else ("interrupted" if interrupted else "failed")
+        self.state.finished = now()
+        self.save()
+        message = "" if ok else ("interrupted; run again with --resume" if interrupted else failed_message)
+        summary = {**asdict(self.state), "message": message}
+        write_atomic(self.dir / "summary.json", json.dumps(summary, indent=2) + "\n", mode=0o644)
+        self.emit(RunFinished(ok, str(self.dir), message, interrupted))
+        self._progress.close()
+        code = EXIT_OK if ok else (EXIT_INTERRUPTED if interrupted else EXIT_FAILED)
+        return RunResult(ok, str(self.dir), code, message, self.failed_phase)
+
+
+def install(
+    loaded: LoadedSite,
+    options: InstallOptions,
+    on_event: Callable[[Event], None] = lambda event: None,
+    stop: threading.Event | None = None,
+) -> RunResult:
+    """Run the plan of `loaded` (or the part `options` selects). Raises SecretUnavailable,
+    UnknownPhase or NothingToResume before touching any host."""
+    _selected_phases(options)
+    store = SecretStore.create()
+    try:
+        extravars = materialize(loaded, store)
+        run = _Run(loaded, options, on_event, stop or threading.Event())
+        run.prepare(extravars)
+        return run.run()
+    finally:
+        store.cleanup()

@@ -1,0 +1,227 @@
+"""The run engine with real ansible-playbook runs on this machine (connection local, no lab).
+
+Test playbooks stand in for the phases: they count how often each host ran each phase and
+fail on the hosts a file names, so resume, failure and interruption are checked for real.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from installer.events import HostResult, PhaseFinished, PhaseSkipped, RunFinished, TaskStarted
+from installer.run import PYTHON_PHASES, InstallOptions, NothingToResume, SecretUnavailable, UnknownPhase, install
+from installer.run.ansible import ansible_cfg
+from installer.run.state import RunState
+from installer.site import load_site
+from tests.sitedata import BASE_SITE
+
+PHASE_PLAYBOOK = """
+- name: Phase {phase}
+  hosts: {hosts}
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{{{ ansible_playbook_python }}}}"
+  tasks:
+    - name: Count this run
+      ansible.builtin.shell: "echo x >> {work}/{{{{ inventory_hostname }}}}.{phase}"
+      changed_when: true
+    - name: Wait when asked
+      ansible.builtin.command: "sleep {{{{ lookup('ansible.builtin.file', '{work}/sleep', errors='ignore') or 0 }}}}"
+      changed_when: false
+    - name: Fail where asked
+      ansible.builtin.fail:
+        msg: "{{{{ inventory_hostname }}}} was told to fail"
+      when: inventory_hostname in (lookup('ansible.builtin.file', '{work}/fail.{phase}', errors='ignore') or '').split()
+    - name: Prove the platform password arrived
+      ansible.builtin.copy:
+        content: "{{{{ platform_admin_password | default('') }}}}"
+        dest: "{work}/{{{{ inventory_hostname }}}}.password"
+        mode: "0600"
+      no_log: true
+"""
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    # Preflight reads hosts over SSH (pyinfra); its own tests cover it. Here every host passes it.
+    def preflight_passes(loaded, hosts, run_id, emit):
+        for host in hosts:
+            emit(HostResult("preflight", host, "test_preflight", "ok"))
+        return {h: "done" for h in hosts}, {}
+
+    monkeypatch.setitem(PYTHON_PHASES, "preflight", preflight_passes)
+    home = tmp_path / "home"
+    work = tmp_path / "work"
+    books = tmp_path / "playbooks"
+    for folder in (home, work, books):
+        folder.mkdir()
+    monkeypatch.setenv("AICLOUD_HOME", str(home))
+    for phase, hosts in (("bundle", "all"), ("os", "all"), ("runtime", "kubernetes")):
+        (books / f"{phase}.yml").write_text(PHASE_PLAYBOOK.format(phase=phase, hosts=hosts, work=work))
+    key = tmp_path / "id_test"
+    key.write_text("not a real key; connection is local\n")
+    data = copy.deepcopy(BASE_SITE)
+    data["ssh"]["privateKey"] = {"file": str(key)}
+    site = tmp_path / "site.yaml"
+    site.write_text(yaml.safe_dump(data))
+
+    class Env:
+        pass
+
+    e = Env()
+    e.home, e.work, e.books, e.site, e.data = home, work, books, site, data
+    e.count = lambda host, phase: (
+        len((work / f"{host}.{phase}").read_text().splitlines()) if (work / f"{host}.{phase}").exists() else 0
+    )
+    return e
+
+
+def _run(env, **options):
+    events = []
+    result = install(load_site(env.site), InstallOptions(playbooks_dir=env.books, **options), on_event=events.append)
+    return result, events
+
+
+def test_a_run_does_every_planned_phase_and_keeps_its_record(env):
+    result, events = _run(env)
+    assert result.ok and result.exit_code == 0
+    run_dir = Path(result.run_dir)
+    state = RunState.load(run_dir / "state.json")
+    assert state.result == "succeeded"
+    assert {h: s.status for h, s in state.phases["os"].hosts.items()} == {"deploy": "done", "n1": "done", "n2": "done"}
+    assert set(state.phases["runtime"].hosts) == {"n1", "n2"}
+    assert state.phases["fabric"].status == "skipped" and state.phases["fabric"].skip_reason == "fabric.type is none"
+    skipped = {e.phase: e.reason for e in events if isinstance(e, PhaseSkipped)}
+    assert skipped["kubernetes"] == "release lab-2026.11 has no kubernetes components"
+    assert "preflight" in skipped or env.count("n1", "os") == 1
+    assert env.count("n1", "os") == 1 and env.count("deploy", "runtime") == 0
+    for name in ("plan.json", "summary.json", "progress.jsonl", "ansible-events.jsonl", "log.txt", "ansible.cfg"):
+        assert (run_dir / name).is_file(), name
+    assert (run_dir / "inventory" / "inventory.yml").is_file()
+    assert json.loads((run_dir / "summary.json").read_text())["result"] == "succeeded"
+    assert isinstance(events[-1], RunFinished) and events[-1].ok
+    assert any(isinstance(e, HostResult) and e.status == "changed" for e in events)
+    assert (env.home / "sites" / "t1" / "runs" / "latest").resolve() == run_dir
+
+
+def test_a_failed_host_fails_the_run_and_resume_redoes_only_what_is_not_done(env):
+    (env.work / "fail.os").write_text("n2")
+    result, events = _run(env)
+    assert not result.ok and result.exit_code == 1 and result.failed_phase == "os"
+    state = RunState.load(Path(result.run_dir) / "state.json")
+    assert state.phases["os"].hosts["n2"].status == "failed"
+    assert "n2 was told to fail" in state.phases["os"].hosts["n2"].message
+    assert state.phases["os"].hosts["n1"].status == "done"
+    assert "runtime" not in state.phases  # the run stopped after the failed phase
+    assert "n2 was told to fail" in (Path(result.run_dir) / "log.txt").read_text()
+
+    (env.work / "fail.os").unlink()
+    resumed, events = _run(env, resume=True)
+    assert resumed.ok
+    assert env.count("n1", "os") == 1 and env.count("n2", "os") == 2 and env.count("deploy", "bundle") == 1
+    assert env.count("n1", "runtime") == 1
+    assert PhaseSkipped("bundle", "done in an earlier run") in events
+    state = RunState.load(Path(resumed.run_dir) / "state.json")
+    assert state.resumed_from == Path(result.run_dir).name
+
+
+def test_check_mode_changes_nothing_and_records_nothing_done(env):
+    result, _ = _run(env, check=True)
+    assert result.ok
+    state = RunState.load(Path(result.run_dir) / "state.json")
+    assert all(h.status == "pending" for h in state.phases["os"].hosts.values())
+    assert env.count("n1", "os") == 0  # shell tasks are skipped in check mode
+
+
+def test_phase_and_limit_select_what_runs(env):
+    result, events = _run(env, phase="os", limit=["n1"])
+    assert result.ok
+    assert env.count("n1", "os") == 1 and env.count("n2", "os") == 0 and env.count("n1", "runtime") == 0
+    finished = [e for e in events if isinstance(e, PhaseFinished)]
+    assert [(e.phase, e.hosts) for e in finished] == [("os", {"n1": "done"})]
+
+
+def test_from_phase_starts_there(env):
+    result, _ = _run(env, from_phase="runtime")
+    assert result.ok and env.count("n1", "bundle") == 0 and env.count("n1", "runtime") == 1
+
+
+def test_bad_options_are_refused_before_any_host_is_touched(env):
+    with pytest.raises(UnknownPhase, match="unknown phase 'osx'"):
+        _run(env, phase="osx")
+    with pytest.raises(NothingToResume):
+        _run(env, resume=True)
+    assert not (env.home / "sites" / "t1" / "runs" / "latest").exists()
+
+
+def test_a_stop_request_interrupts_cleanly_and_resume_finishes(env):
+    (env.work / "sleep").write_text("30")
+    stop = threading.Event()
+    events = []
+
+    def on_event(event):
+        events.append(event)
+        if isinstance(event, TaskStarted) and event.task == "Wait when asked":
+            stop.set()
+
+    loaded = load_site(env.site)
+    result = install(loaded, InstallOptions(playbooks_dir=env.books), on_event=on_event, stop=stop)
+    assert result.exit_code == 130 and not result.ok
+    state = RunState.load(Path(result.run_dir) / "state.json")
+    assert state.result == "interrupted"
+    assert {h.status for h in state.phases["bundle"].hosts.values()} == {"failed"}
+    (env.work / "sleep").unlink()
+    resumed, _ = _run(env, resume=True)
+    assert resumed.ok
+
+
+def test_secrets_never_reach_the_run_directory_or_the_environment(env, monkeypatch):
+    key_text = "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret-key-material-4f1c\n-----END OPENSSH PRIVATE KEY-----"
+    password = "platform-password-9d2e"
+    monkeypatch.setenv("AICLOUD_TEST_KEY", key_text)
+    monkeypatch.setenv("AICLOUD_TEST_PASSWORD", password)
+    data = copy.deepcopy(env.data)
+    data["ssh"]["privateKey"] = {"env": "AICLOUD_TEST_KEY"}
+    data["platform"] = {"adminPassword": {"env": "AICLOUD_TEST_PASSWORD"}}
+    env.site.write_text(yaml.safe_dump(data))
+    result, _ = _run(env)
+    assert result.ok
+    assert (env.work / "n1.password").read_text() == password  # Ansible got it
+    for path in Path(result.run_dir).rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert "secret-key-material-4f1c" not in text, path
+            assert password not in text, path
+    import os
+
+    assert "AICLOUD_TEST_KEY" not in os.environ and "AICLOUD_TEST_PASSWORD" not in os.environ
+    assert not list(Path("/dev/shm").glob("aicloud-secrets-*")) or all(
+        not (p / "ssh_private_key").exists() for p in Path("/dev/shm").glob("aicloud-secrets-*")
+    )
+
+
+def test_a_missing_secret_is_named_before_anything_runs(env):
+    data = copy.deepcopy(env.data)
+    data["ssh"]["privateKey"] = {"env": "AICLOUD_TEST_UNSET_KEY"}
+    env.site.write_text(yaml.safe_dump(data))
+    with pytest.raises(
+        SecretUnavailable, match=r"ssh\.privateKey: environment variable AICLOUD_TEST_UNSET_KEY is not set"
+    ):
+        _run(env)
+
+
+def test_generated_ansible_cfg_is_tuned_and_self_contained(tmp_path):
+    text = ansible_cfg(tmp_path, 8, tmp_path / "cp", None)
+    assert "pipelining = True" in text
+    assert "ControlPersist=120s" in text and "ControlMaster=auto" in text
+    assert "forks = 8" in text and "retries = 3" in text
+    assert f"fact_caching_connection = {tmp_path / 'facts'}" in text
+    with_tofu = ansible_cfg(tmp_path, 2, tmp_path / "cp", tmp_path / "known_hosts")
+    assert "StrictHostKeyChecking=accept-new" in with_tofu and "forks = 5" in with_tofu
