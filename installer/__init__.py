@@ -1,8 +1,15 @@
 """aicloud's engine: answer file, release BOMs, plan, render, runs. No face code here."""
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-try:
-    __version__ = version("aicloud")
-except PackageNotFoundError:  # running from a checkout without install
-    __version__ = "0.0.0+checkout"
+
+def __getattr__(name: str) -> str:
+    # Resolved on first use: reading package metadata costs time every command would pay.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("aicloud")
+        except PackageNotFoundError:  # running from a checkout without install
+            return "0.0.0+checkout"
+    raise AttributeError(name)

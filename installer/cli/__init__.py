@@ -1,263 +1,70 @@
 """`aicloud`: the command line face of the engine. Thin: it asks installer/ and shows answers.
 
+Bare `aicloud` on a terminal opens the on-site wizard. Subcommands are imported only when
+used, so the wizard and quick commands start fast.
+
 Exit codes: 0 success; 1 a check failed or the environment is missing something;
 2 invalid input (answer file, options); 130 interrupted.
 """
 
 from __future__ import annotations
 
-import json
+import importlib
 import sys
-from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from installer import __version__
-from installer.cli.install import install_command
-from installer.cli.lab import lab
-from installer.errors import InvalidAnswerFile
-from installer.release import available_releases, load_release
-from installer.site import LoadedSite, load_site
-
-EXIT_INVALID = 2
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "inventory-examples"
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-output_option = click.option(
-    "--output",
-    "-o",
-    "output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for scripts.",
-)
-file_option = click.option(
-    "-f",
-    "--file",
-    "path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The answer file (site.yaml).",
-)
+#: command name -> "module:attribute" of its click command
+COMMANDS = {
+    "init": "installer.cli.site:init",
+    "validate": "installer.cli.site:validate",
+    "plan": "installer.cli.site:plan",
+    "render": "installer.cli.site:render",
+    "releases": "installer.cli.site:releases",
+    "schema": "installer.cli.site:schema",
+    "completion": "installer.cli.site:completion",
+    "discover": "installer.cli.discover:discover",
+    "preflight": "installer.cli.discover:preflight",
+    "install": "installer.cli.install:install_command",
+    "bundle": "installer.cli.bundle:bundle",
+    "lab": "installer.cli.lab:lab",
+    "tui": "installer.cli.tui:tui",
+}
 
 
-def _print_json(data: object) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
 
-
-def _load_or_exit(path: Path, output: str) -> LoadedSite:
-    """Load an answer file; on any error show them all and exit 2. Touches no host."""
-    try:
-        return load_site(path)
-    except InvalidAnswerFile as exc:
-        if output == "json":
-            _print_json({"valid": False, "file": str(path), "errors": [e.to_dict() for e in exc.errors]})
-        else:
-            for error in exc.errors:
-                err.print(str(error), markup=False)
-            count = len(exc.errors)
-            err.print(f"{path}: {count} error{'s' if count != 1 else ''}; nothing was changed on any host.")
-        sys.exit(EXIT_INVALID)
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attribute = target.split(":")
+        return getattr(importlib.import_module(module), attribute)
 
 
 @click.group(
+    cls=LazyGroup,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@click.version_option(__version__, "--version", "-V", prog_name="aicloud")
+@click.version_option(package_name="aicloud", prog_name="aicloud")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """aicloud turns bare-metal GPU servers into a private AI cloud, on site, offline.
 
     \b
     Start here:
+      aicloud                          the on-site wizard (on a terminal)
       aicloud init -o site.yaml        write a commented answer file to fill in
       aicloud validate -f site.yaml    check it (touches no host)
       aicloud plan -f site.yaml        see what would be installed where
+      aicloud install -f site.yaml     install it
     """
-    if ctx.invoked_subcommand is None:
+    if ctx.invoked_subcommand is not None:
+        return
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        ctx.invoke(main.get_command(ctx, "tui"))
+    else:
         click.echo(ctx.get_help())
-
-
-@main.command()
-@file_option
-@output_option
-def validate(path: Path, output: str) -> None:
-    """Check an answer file: every field and rule, all errors at once.
-
-    Touches no host. Exit 0 when valid, 2 when not; each error names file, line, column
-    and field.
-    """
-    loaded = _load_or_exit(path, output)
-    site = loaded.site
-    if output == "json":
-        _print_json(
-            {
-                "valid": True,
-                "file": str(path),
-                "site": site.metadata.name,
-                "release": site.release,
-                "nodes": len(site.nodes),
-                "errors": [],
-            }
-        )
-    else:
-        out.print(f"{path}: valid — site {site.metadata.name}, {len(site.nodes)} nodes, release {site.release}")
-
-
-@main.command()
-@file_option
-@output_option
-def plan(path: Path, output: str) -> None:
-    """Show which phases run on which hosts, with component versions from the release."""
-    from installer.plan import build_plan
-
-    loaded = _load_or_exit(path, output)
-    result = build_plan(loaded.site, loaded.release)
-    if output == "json":
-        _print_json(result.to_dict())
-        return
-    table = Table(title=f"Plan for site {result.site}, release {result.release}", title_justify="left")
-    table.add_column("#", justify="right")
-    table.add_column("phase")
-    table.add_column("hosts")
-    table.add_column("components")
-    for number, phase in enumerate(result.phases, 1):
-        if phase.runs:
-            hosts = ", ".join(phase.hosts)
-            components = ", ".join(f"{c.name} {c.version}" for c in phase.components) or "-"
-            table.add_row(str(number), phase.phase, hosts, components)
-        else:
-            table.add_row(str(number), f"[dim]{phase.phase}[/]", f"[dim]skipped: {phase.skip_reason}[/]", "")
-    out.print(table)
-
-
-@main.command()
-@file_option
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Directory to write inventory.yml, group_vars/ and host_vars/ into.",
-)
-@output_option
-def render(path: Path, out_dir: Path, output: str) -> None:
-    """Write the Ansible inventory and variables derived from the answer file.
-
-    Secrets stay references: they become Ansible lookups resolved at run time.
-    """
-    from installer.render import render as render_site
-
-    loaded = _load_or_exit(path, output)
-    files = render_site(loaded.site, loaded.release, out_dir, base=loaded.base_dir, source=str(path))
-    if output == "json":
-        _print_json({"files": [str(f) for f in files]})
-    else:
-        out.print(f"wrote {len(files)} files to {out_dir}/ (inventory.yml, group_vars/, host_vars/)")
-
-
-@main.command()
-@output_option
-def releases(output: str) -> None:
-    """List the releases this installer can install."""
-    rows = []
-    problems = []
-    for version in available_releases():
-        try:
-            release = load_release(version)
-        except InvalidAnswerFile as exc:
-            problems.extend(str(e) for e in exc.errors)
-            continue
-        rows.append(
-            {
-                "version": release.version,
-                "date": release.date,
-                "kubernetes": release.kubernetes_version,
-                "os": release.os,
-                "accelerators": [v.value for v in release.accelerators],
-                "phases": release.phases,
-                "unpinned": [{"component": name, **item.model_dump()} for name, item in release.unpinned],
-                "summary": release.summary,
-            }
-        )
-    if output == "json":
-        _print_json({"releases": rows, "errors": problems})
-    else:
-        table = Table()
-        for column in ("release", "date", "kubernetes", "OS", "accelerators", "not yet pinned"):
-            table.add_column(column)
-        for row in rows:
-            table.add_row(
-                row["version"],
-                row["date"],
-                row["kubernetes"] or "-",
-                ", ".join(row["os"]),
-                ", ".join(row["accelerators"]) or "-",
-                str(len(row["unpinned"])),
-            )
-        out.print(table)
-        for problem in problems:
-            err.print(problem, markup=False)
-    if problems:
-        sys.exit(EXIT_INVALID)
-
-
-@main.command()
-@click.option("--markdown", is_flag=True, help="The Markdown reference (docs/answer-file.md) instead.")
-def schema(markdown: bool) -> None:
-    """Print the JSON Schema of the answer file (for editors and CI)."""
-    from installer.reference import answer_file_reference, site_schema_text
-
-    click.echo(answer_file_reference() if markdown else site_schema_text(), nl=False)
-
-
-@main.command()
-@click.option(
-    "-o",
-    "--out",
-    "target",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="File to write; default: print to standard output.",
-)
-@click.option(
-    "--example",
-    type=click.Choice(["starter", "lab", "single-gpu", "roce-4node", "ib-8node-ha"]),
-    default="starter",
-    show_default=True,
-    help="What to start from.",
-)
-@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
-def init(target: Path | None, example: str, force: bool) -> None:
-    """Write a commented answer file to start from."""
-    from installer.starter import starter_text
-
-    text = starter_text() if example == "starter" else (EXAMPLES_DIR / f"{example}.yaml").read_text()
-    if target is None:
-        click.echo(text, nl=False)
-        return
-    if target.exists() and not force:
-        err.print(f"{target} exists; use --force to overwrite it.")
-        sys.exit(EXIT_INVALID)
-    target.write_text(text)
-    out.print(f"wrote {target}; fill in the nodes, then: aicloud validate -f {target}")
-
-
-@main.command()
-@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
-def completion(shell: str) -> None:
-    """Print the shell completion script, e.g. `eval "$(aicloud completion bash)"`."""
-    from click.shell_completion import get_completion_class
-
-    cls = get_completion_class(shell)
-    click.echo(cls(main, {}, "aicloud", "_AICLOUD_COMPLETE").source())
-
-
-main.add_command(lab)
-main.add_command(install_command)

@@ -137,7 +137,7 @@ def install_command(path: Path, phase, from_phase, limit, resume, check, bundle_
     Exit codes: 0 done; 1 a phase failed (see the run directory; fix, then --resume);
     2 invalid answer file or options; 130 interrupted (--resume continues).
     """
-    from installer.cli import _load_or_exit, err, out
+    from installer.cli.common import _load_or_exit, err, out
     from installer.run import InstallOptions
 
     loaded = _load_or_exit(path, "text")
@@ -179,7 +179,7 @@ def install_command(path: Path, phase, from_phase, limit, resume, check, bundle_
 
 
 def _run_with_progress(loaded, options: InstallOptions, console: Console) -> RunResult:
-    from installer.cli import err
+    from installer.cli.common import err
     from installer.run import NothingToResume, SecretUnavailable, UnknownPhase, install
 
     stop = threading.Event()

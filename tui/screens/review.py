@@ -1,0 +1,133 @@
+"""Review: the YAML that will be saved, every validation error inline, preflight results;
+then save and install (the install screen runs exactly the saved file, as `aicloud install -f`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import Button, DataTable, Static, TextArea
+
+from tui.screens.base import WizardScreen
+
+
+class ReviewScreen(WizardScreen):
+    STEP = "review"
+    CSS_PATH = "review.tcss"
+    OWNS = (r".*",)
+
+    def body(self) -> ComposeResult:
+        yield TextArea(self.draft.answer_text(), read_only=True, id="yaml", show_line_numbers=True, soft_wrap=False)
+        yield Static("", id="review-errors", markup=False)
+        yield DataTable(id="preflight", cursor_type="row")
+
+    def extra_buttons(self) -> ComposeResult:
+        yield Button(self.t("review.preflight"), id="preflight-run", compact=True)
+        yield Button(self.t("review.save"), id="save", compact=True)
+
+    def on_mount(self) -> None:
+        next_button = self.query_one("#next", Button)
+        next_button.label = self.t("review.install")
+        table = self.query_one("#preflight", DataTable)
+        for key in ("severity", "host", "check", "found", "remedy"):
+            table.add_column(self.t(f"preflight.col.{key}"), key=key)
+        table.display = False
+        super().on_mount()
+
+    def show_screen_errors(self, errors: list[Any], rest: list[Any]) -> None:
+        box = self.query_one("#errors", Static)
+        box.set_class(bool(errors), "-invalid")
+        box.update(self.t("review.valid") if not errors else self.t("errors.count", count=len(errors)))
+        lines = [f"! {self.t('review.line', line=e.line or '-')} {e.field or '-'}: {e.message}" for e in errors]
+        detail = self.query_one("#review-errors", Static)
+        detail.update("\n".join(lines))
+        detail.display = bool(lines)
+
+    @on(Button.Pressed, "#save")
+    def save(self) -> None:
+        self.app.action_save()
+
+    @on(Button.Pressed, "#preflight-run")
+    def run_preflight(self) -> None:
+        from installer.errors import InvalidAnswerFile
+
+        try:
+            loaded = self.draft.loaded()
+        except InvalidAnswerFile as exc:
+            self.notify(self.t("review.invalid", count=len(exc.errors)), severity="error")
+            return
+        self.notify(self.t("preflight.started"))
+        self.preflight(loaded)
+
+    @work(thread=True, exclusive=True, group="preflight")
+    def preflight(self, loaded: Any) -> None:
+        from tui.engine import EngineUnavailable
+
+        try:
+            rows = self.app.engine.preflight(loaded)
+        except EngineUnavailable as exc:
+            self.app.call_from_thread(self.notify, self.t("engine.unavailable", what=str(exc)), severity="warning")
+            return
+        except Exception as exc:
+            self.app.call_from_thread(self.notify, self.t("preflight.failed", reason=str(exc)), severity="error")
+            return
+        self.app.call_from_thread(self.show_preflight, rows)
+
+    def show_preflight(self, rows: list[Any]) -> None:
+        table = self.query_one("#preflight", DataTable)
+        table.clear()
+        marks = {"fail": "!! FAIL", "warn": "!  warn", "pass": "ok"}
+        for row in rows:
+            table.add_row(marks.get(row.severity, row.severity), row.host, row.check, row.found, row.remedy)
+        table.display = True
+        failed = sum(r.severity == "fail" for r in rows)
+        self.notify(
+            self.t("preflight.done", count=len(rows), failed=failed), severity="error" if failed else "information"
+        )
+
+    # -- install -------------------------------------------------------------------------
+
+    def action_next(self) -> None:
+        errors = self.my_errors()
+        if errors:
+            first = errors[0]
+            self.app.bell()
+            self.notify(
+                self.t("next.refused", field=first.field or "-", message=first.message),
+                severity="error",
+                title=self.t("next.refused.title"),
+            )
+            return
+        if self.draft.path is None or self.draft.dirty:
+            self.save_then_install()
+            return
+        self.install()
+
+    def save_then_install(self) -> None:
+        from tui.screens.dialogs import PathDialog
+
+        def chosen(path: str | None) -> None:
+            if path and self.app.save_to(Path(path)):
+                self.install()
+
+        if self.draft.path is not None:
+            chosen(str(self.draft.path))
+        else:
+            self.app.push_screen(
+                PathDialog(self.t("save.as.title"), str(self.draft.default_path()), self.t("save.as.button")), chosen
+            )
+
+    def install(self) -> None:
+        """Install the saved file, loaded again from disk: what `aicloud install -f` would run."""
+        from installer.errors import InvalidAnswerFile
+        from installer.site import load_site
+
+        try:
+            self.app.loaded_site = load_site(self.draft.path)
+        except InvalidAnswerFile as exc:
+            self.notify(str(exc.errors[0]), severity="error")
+            return
+        self.app.start_install(resume=False)
+        self.app.goto("install")
