@@ -51,6 +51,8 @@ class VendorInfo:
     smi_command: str = ""
     #: where the IDs in `devices` come from.
     source: str = "pci.ids 2026.08.22"
+    #: the vendor's name as pci.ids spells it, which plain `lspci` (without -nn) prints instead of the ID.
+    pci_vendor_name: str = ""
 
 
 VENDORS: dict[Vendor, VendorInfo] = {
@@ -86,6 +88,7 @@ VENDORS: dict[Vendor, VendorInfo] = {
             },
             switches={"1af1": "A100 NVSwitch", "22a3": "H100 NVSwitch"},
             smi_command="nvidia-smi",
+            pci_vendor_name="NVIDIA Corporation",
         ),
         VendorInfo(
             Vendor.HUAWEI_ASCEND,
@@ -97,6 +100,7 @@ VENDORS: dict[Vendor, VendorInfo] = {
             # ("lspci | grep d802"); d803 seen in a public Atlas A3 test fixture.
             devices={"d802": "Ascend 910B", "d803": "Ascend 910 (Atlas A3)"},
             smi_command="npu-smi",
+            pci_vendor_name="Huawei Technologies Co., Ltd.",
             source="vendor docs (PaddleNLP NPU guide); pci.ids has no Ascend devices",
         ),
         VendorInfo(
@@ -106,6 +110,7 @@ VENDORS: dict[Vendor, VendorInfo] = {
             ("1d94",),
             devices={"6211": "K100_AI"},
             smi_command="rocm-smi",
+            pci_vendor_name="Chengdu Haiguang IC Design Co., Ltd.",
         ),
         VendorInfo(
             Vendor.ENFLAME,
@@ -124,6 +129,7 @@ VENDORS: dict[Vendor, VendorInfo] = {
                 "c042": "L600",
             },
             smi_command="efsmi",
+            pci_vendor_name="Shanghai Enflame Technology Co. Ltd",
         ),
         VendorInfo(
             Vendor.CAMBRICON,
@@ -132,9 +138,25 @@ VENDORS: dict[Vendor, VendorInfo] = {
             ("cabc",),
             devices={"0270": "MLU270-S4", "0370": "MLU370-S4"},
             smi_command="cnmon",
+            pci_vendor_name="Cambricon Technologies Corporation Limited",
         ),
-        VendorInfo(Vendor.METAX, "MetaX", "沐曦", ("9999",), devices={"0a01": "C500"}, smi_command="mx-smi"),
-        VendorInfo(Vendor.ILUVATAR, "Iluvatar CoreX", "天数智芯", ("1e3e",), smi_command="ixsmi"),
+        VendorInfo(
+            Vendor.METAX,
+            "MetaX",
+            "沐曦",
+            ("9999",),
+            devices={"0a01": "C500"},
+            smi_command="mx-smi",
+            pci_vendor_name="MetaX Integrated Circuits (Shanghai) Co., Ltd.",
+        ),
+        VendorInfo(
+            Vendor.ILUVATAR,
+            "Iluvatar CoreX",
+            "天数智芯",
+            ("1e3e",),
+            smi_command="ixsmi",
+            pci_vendor_name="Shanghai Iluvatar CoreX Semiconductor Co., Ltd.",
+        ),
         VendorInfo(
             Vendor.MOORE_THREADS,
             "Moore Threads",
@@ -149,6 +171,7 @@ VENDORS: dict[Vendor, VendorInfo] = {
                 "0328": "MTT S4000",
             },
             smi_command="mthreads-gmi",
+            pci_vendor_name="Moore Threads Technology Co.,Ltd",
         ),
         # Biren has no entry in pci.ids 2026.08.22; its vendor ID could not be verified, so
         # discovery cannot recognise it on the PCI bus until one is published.
@@ -160,6 +183,7 @@ VENDORS: dict[Vendor, VendorInfo] = {
             ("1d22",),  # listed under Baidu in pci.ids
             devices={"3684": "Kunlun AI Accelerator", "3685": "Kunlun2 AI Accelerator (VF)"},
             smi_command="xpu-smi",
+            pci_vendor_name="Baidu Technology",
         ),
     )
 }
@@ -186,4 +210,54 @@ def classify_pci(vendor_id: str, device_id: str, class_code: str) -> PciMatch | 
         return PciMatch(info.vendor, info.devices[device_id])
     if class_code[:2] in ACCELERATOR_PCI_CLASSES:
         return PciMatch(info.vendor, f"device {device_id}")
+    return None
+
+
+# ------------------------------------------------------------------------------ RDMA NICs
+
+#: RDMA NIC vendors: PCI vendor ID -> (pci.ids vendor name, device ID -> model). From pci.ids
+#: 2026.08.22 (shared/hwcaptures/pci-vendors.md). Class 02 devices of these vendors are RDMA
+#: capable NICs; an unknown device ID of the vendor is still reported as theirs.
+RDMA_NIC_VENDORS: dict[str, tuple[str, dict[str, str]]] = {
+    "15b3": (
+        "Mellanox Technologies",
+        {
+            "1017": "ConnectX-5",
+            "1019": "ConnectX-5 Ex",
+            "101b": "ConnectX-6",
+            "101c": "ConnectX-6 Virtual Function",
+            "101d": "ConnectX-6 Dx",
+            "101e": "ConnectX mlx5Gen Virtual Function",
+            "101f": "ConnectX-6 Lx",
+            "1021": "ConnectX-7",
+            "1023": "ConnectX-8",
+            "a2d6": "BlueField-2 integrated ConnectX-6 Dx",
+            "a2dc": "BlueField-3 integrated ConnectX-7",
+            "a2d9": "BlueField-3 Lx integrated ConnectX-7",
+        },
+    ),
+}
+
+#: PCI class codes (first two hex digits) of network controllers (02: Ethernet 0200,
+#: InfiniBand 0207, other 0280).
+NETWORK_PCI_CLASS = "02"
+
+
+def classify_rdma_nic(vendor_id: str, device_id: str, class_code: str) -> str | None:
+    """The model of an RDMA NIC (ConnectX, BlueField), or None when the device is not one."""
+    entry = RDMA_NIC_VENDORS.get(vendor_id.lower())
+    if entry is None or not class_code.startswith(NETWORK_PCI_CLASS):
+        return None
+    device_id = device_id.lower()
+    return entry[1].get(device_id, f"device {device_id}")
+
+
+def pci_vendor_id_for_name(name: str) -> str | None:
+    """The PCI vendor ID of a vendor name as plain `lspci` prints it (accelerator and RDMA NIC vendors)."""
+    for info in VENDORS.values():
+        if info.pci_vendor_name and info.pci_vendor_ids and name.startswith(info.pci_vendor_name):
+            return info.pci_vendor_ids[0]
+    for vendor_id, (vendor_name, _) in RDMA_NIC_VENDORS.items():
+        if name.startswith(vendor_name):
+            return vendor_id
     return None

@@ -37,7 +37,7 @@ from installer.lab.run import run
 from installer.state import aicloud_home
 
 ADDRESS_LABEL = "aicloud.lab.address"
-BOOT_TIMEOUT = 120.0
+BOOT_TIMEOUT = 240.0
 #: How many `podman run` at once: more only queues on podman's locks and the CPUs.
 PARALLEL = 8
 STATE_FILES = ("id_ed25519", "id_ed25519.pub", "ssh_config", "known_hosts", "site.yaml")
