@@ -150,7 +150,8 @@ def run_playbook(
             ident=phase,
             playbook=str(playbook),
             inventory=str(inventory),
-            limit=",".join(hosts),
+            # localhost too: a phase may check things on the controller first (the bundle's verify)
+            limit=",".join([*hosts, "localhost"]),
             extravars=extravars,
             cmdline="--check --diff" if check else None,
             envvars={
