@@ -1,0 +1,219 @@
+"""`aicloud install` on a lab, end to end: the README's demo, failure, resume, SIGKILL, secrets.
+
+The tests run in order on one lab of 3 nodes plus its deploy host: the first install is
+interrupted by a host going down, resumed, then run again to prove it changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from installer import lab as engine
+from installer.bundle import BuildOptions, build
+from installer.events import PhaseStarted
+from installer.release import load_release
+from installer.run import InstallOptions, install
+from installer.run.state import RunState
+from installer.site import load_site
+from tests.lab.conftest import unique_lab_name
+
+RELEASE = "lab-2026.11"
+AICLOUD = str(Path(sys.executable).parent / "aicloud")
+pytestmark = pytest.mark.lab
+
+
+@pytest.fixture(scope="module")
+def site_lab(lab_prerequisites, lab_home):
+    name = unique_lab_name("i")
+    try:
+        yield engine.up(name, 3, home=lab_home)
+    finally:
+        engine.down(name, home=lab_home)
+
+
+@pytest.fixture(scope="module")
+def bundle_dir(lab_prerequisites, lab_home, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("install-bundle") / RELEASE
+    cache = Path(os.environ.get("AICLOUD_BUNDLE_TEST_CACHE") or lab_home / "bundle-cache")
+    build(load_release(RELEASE), BuildOptions(out=out, os_families=["debian-12"], cache=cache))
+    return out
+
+
+@pytest.fixture(scope="module")
+def cli_env(lab_home) -> dict[str, str]:
+    return {**os.environ, "AICLOUD_HOME": str(lab_home), "NO_COLOR": "1", "COLUMNS": "200"}
+
+
+def ssh(site_lab, host: str, command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["ssh", "-F", str(site_lab.paths.ssh_config), host, command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def aicloud(cli_env, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [AICLOUD, *args], capture_output=True, text=True, timeout=timeout, env=cli_env, stdin=subprocess.DEVNULL
+    )
+
+
+def install_cli(cli_env, site_lab, bundle_dir, *extra: str) -> tuple[subprocess.CompletedProcess, Path]:
+    """Run `aicloud install --yes` on the lab; return the process and its run directory."""
+    result = aicloud(cli_env, "install", "-f", str(site_lab.paths.site), "--yes", "--bundle", str(bundle_dir), *extra)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result, Path(result.stdout.split("install finished: run directory ")[1].split()[0])
+
+
+def progress(run_dir: str | Path) -> list[dict]:
+    return [json.loads(line) for line in (Path(run_dir) / "progress.jsonl").read_text().splitlines()]
+
+
+def test_a_host_going_down_mid_run_fails_the_run_clearly(site_lab, bundle_dir, lab_home, monkeypatch):
+    monkeypatch.setenv("AICLOUD_HOME", str(lab_home))
+    victim = site_lab.spec.hosts[-1].name
+    stop_once = threading.Event()
+
+    def on_event(event):
+        if isinstance(event, PhaseStarted) and event.phase == "os" and not stop_once.is_set():
+            stop_once.set()
+            engine.stop_host(victim, site_lab.spec.name)
+
+    result = install(
+        load_site(site_lab.paths.site), InstallOptions(extravars={"bundle_dir": str(bundle_dir)}), on_event=on_event
+    )
+    assert not result.ok and result.exit_code == 1 and result.failed_phase == "os"
+    state = RunState.load(Path(result.run_dir) / "state.json")
+    assert state.phases["os"].hosts[victim].status == "failed"
+    assert state.phases["bundle"].hosts[victim].status == "done"
+    others = [h for h in state.phases["os"].hosts if h != victim]
+    assert all(state.phases["os"].hosts[h].status == "done" for h in others)
+    assert victim in (Path(result.run_dir) / "log.txt").read_text()
+
+
+def test_resume_after_the_host_is_back_finishes_without_redoing_done_work(site_lab, cli_env, bundle_dir, lab_home):
+    victim = site_lab.spec.hosts[-1].name
+    engine.start_host(victim, site_lab.spec.name)
+    result = aicloud(
+        cli_env, "install", "-f", str(site_lab.paths.site), "--yes", "--resume", "--bundle", str(bundle_dir)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    run_dir = result.stdout.split("install finished: run directory ")[1].split()[0]
+    events = progress(run_dir)
+    started = {e["phase"]: e["hosts"] for e in events if e["event"] == "PhaseStarted"}
+    assert started["os"] == [victim]  # the other hosts finished os before the failure
+    assert "bundle" not in started  # done in the first run
+    assert sorted(started["runtime"]) == sorted(h.name for h in site_lab.spec.hosts if h.role != "deploy")
+    for host in started["runtime"]:
+        assert ssh(site_lab, host, "systemctl is-active containerd").stdout.strip() == "active"
+        record = json.loads(ssh(site_lab, host, "cat /etc/aicloud/release.json").stdout)
+        assert record["release"] == RELEASE and set(record["phases"]) >= {"bundle", "os", "runtime"}
+    for host in (h.name for h in site_lab.spec.hosts):
+        assert ssh(site_lab, host, "systemctl is-active chrony").stdout.strip() == "active"
+    skipped = {e["phase"]: e["reason"] for e in events if e["event"] == "PhaseSkipped"}
+    assert skipped["kubernetes"] == "release lab-2026.11 has no kubernetes components"
+
+
+def test_a_second_install_changes_nothing(site_lab, cli_env, bundle_dir):
+    result, run_dir = install_cli(cli_env, site_lab, bundle_dir)
+    finished = [e for e in progress(run_dir) if e["event"] == "PhaseFinished"]
+    assert {e["phase"] for e in finished} >= {"bundle", "os", "runtime"}
+    assert {e["phase"]: e["changed"] for e in finished} == {e["phase"]: 0 for e in finished}
+    assert "skipped: fabric.type is none" in result.stdout
+
+
+def test_sigkill_of_aicloud_leaves_readable_state_and_resume_finishes(site_lab, cli_env, bundle_dir, lab_home):
+    runs = lab_home / "sites" / site_lab.spec.name / "runs"
+    before = set(runs.iterdir())
+    proc = subprocess.Popen(
+        [
+            AICLOUD,
+            "install",
+            "-f",
+            str(site_lab.paths.site),
+            "--yes",
+            "--from-phase",
+            "os",
+            "--bundle",
+            str(bundle_dir),
+        ],
+        env=cli_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        run_dir = None
+        while time.monotonic() < deadline and run_dir is None:
+            new = [p for p in set(runs.iterdir()) - before if p.name != "latest" and (p / "progress.jsonl").exists()]
+            if new and '"HostResult"' in (new[0] / "progress.jsonl").read_text():
+                run_dir = new[0]
+            time.sleep(0.2)
+        assert run_dir is not None, "the run never got going"
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=60)
+    state = RunState.load(run_dir / "state.json")  # parses: written atomically
+    assert state.result == "running" and state.phases["os"].status == "running"
+    result = aicloud(
+        cli_env, "install", "-f", str(site_lab.paths.site), "--yes", "--resume", "--bundle", str(bundle_dir)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    resumed = RunState.load(Path(result.stdout.split("install finished: run directory ")[1].split()[0]) / "state.json")
+    assert resumed.result == "succeeded" and resumed.resumed_from == run_dir.name
+
+
+def test_secrets_from_env_and_file_stay_out_of_run_dir_logs_and_command_lines(site_lab, cli_env, tmp_path):
+    key = site_lab.paths.key.read_text()
+    password = "platform-secret-5b7e1a"
+    data = yaml.safe_load(site_lab.paths.site.read_text())
+    data["ssh"]["privateKey"] = {"env": "AICLOUD_LAB_TEST_KEY"}
+    password_file = tmp_path / "admin-password"
+    password_file.write_text(password)
+    password_file.chmod(0o600)
+    data["platform"] = {"adminPassword": {"file": str(password_file)}}
+    site = tmp_path / "site.yaml"
+    site.write_text(yaml.safe_dump(data))
+    env = {**cli_env, "AICLOUD_LAB_TEST_KEY": key}
+    key_marker = key.strip().splitlines()[1]
+    seen_in_cmdlines: list[str] = []
+    proc = subprocess.Popen(
+        [AICLOUD, "install", "-f", str(site), "--yes", "--phase", "os"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    while proc.poll() is None:
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                text = cmdline.read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if key_marker in text or password in text:
+                seen_in_cmdlines.append(text[:200])
+        time.sleep(0.1)
+    output = proc.stdout.read()
+    assert proc.returncode == 0, output
+    assert seen_in_cmdlines == []
+    run_dir = Path(output.split("install finished: run directory ")[1].split()[0])
+    for path in run_dir.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert key_marker not in text and password not in text, path
+    assert key_marker not in output and password not in output
