@@ -219,7 +219,7 @@ def test_a_missing_secret_is_named_before_anything_runs(env):
 
 def test_generated_ansible_cfg_is_tuned_and_self_contained(tmp_path):
     text = ansible_cfg(tmp_path, 8, tmp_path / "cp", None)
-    assert "pipelining = True" in text
+    assert "pipelining = True" in text and "host_key_checking = True" in text
     assert "ControlPersist=120s" in text and "ControlMaster=auto" in text
     assert "forks = 8" in text and "retries = 3" in text
     assert f"fact_caching_connection = {tmp_path / 'facts'}" in text
