@@ -135,17 +135,23 @@ class WizardScreen(LocalizedScreen):
 
     # -- navigation ----------------------------------------------------------------------
 
+    def refuse_if_invalid(self) -> bool:
+        """Say why the screen cannot be left forward; True when it was refused."""
+        errors = self.my_errors()
+        if not errors:
+            return False
+        first = errors[0]
+        self.app.bell()
+        self.notify(
+            self.t("next.refused", field=first.field or "-", message=first.message),
+            severity="error",
+            title=self.t("next.refused.title"),
+        )
+        return True
+
     @on(Button.Pressed, "#next")
     def action_next(self) -> None:
-        errors = self.my_errors()
-        if errors:
-            first = errors[0]
-            self.app.bell()
-            self.notify(
-                self.t("next.refused", field=first.field or "-", message=first.message),
-                severity="error",
-                title=self.t("next.refused.title"),
-            )
+        if self.refuse_if_invalid():
             return
         self.app.goto(self.next_step())
 

@@ -90,15 +90,7 @@ class ReviewScreen(WizardScreen):
     # -- install -------------------------------------------------------------------------
 
     def action_next(self) -> None:
-        errors = self.my_errors()
-        if errors:
-            first = errors[0]
-            self.app.bell()
-            self.notify(
-                self.t("next.refused", field=first.field or "-", message=first.message),
-                severity="error",
-                title=self.t("next.refused.title"),
-            )
+        if self.refuse_if_invalid():
             return
         if self.draft.path is None or self.draft.dirty:
             self.save_then_install()
