@@ -8,7 +8,9 @@ trust one build of a release trust the next.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,10 +63,26 @@ class BundleKey:
         )
 
 
+#: gpg-agent's sockets live in the GnuPG home; a Unix socket path holds at most 107 bytes.
+_SOCKET_ROOM = 80
+
+
+def short_home(home: Path) -> Path:
+    """`home`, or a short symlink to it in /tmp when its path leaves no room for gpg-agent's sockets."""
+    if len(str(home)) <= _SOCKET_ROOM:
+        return home
+    alias = Path(tempfile.gettempdir()) / f"aicloud-gnupg-{hashlib.sha256(str(home).encode()).hexdigest()[:12]}"
+    if not (alias.is_symlink() and alias.resolve() == home.resolve()):
+        alias.unlink(missing_ok=True)
+        alias.symlink_to(home)
+    return alias
+
+
 def bundle_key(home: Path, release: str) -> BundleKey:
     """The release's bundle key in `home`, generated on first use (ed25519, signing only)."""
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     home.chmod(0o700)
+    home = short_home(home)
     found = _FPR.findall(
         run(
             ["gpg", "--homedir", home, "--batch", "--with-colons", "--list-secret-keys"],
@@ -104,7 +122,7 @@ def bundle_key(home: Path, release: str) -> BundleKey:
 def stop_agent(home: Path) -> None:
     """gpg starts an agent per home; a build must not leave one running."""
     with contextlib.suppress(BundleError):
-        run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"], timeout=30)
+        run(["gpgconf", "--homedir", short_home(home), "--kill", "gpg-agent"], timeout=30)
 
 
 def verify_detached(keyring: Path, signature: Path, data: Path) -> str | None:

@@ -29,7 +29,6 @@ from installer.events import (
 )
 from installer.phases import PHASES
 from installer.plan import build_plan
-from installer.state import aicloud_home
 
 if TYPE_CHECKING:
     from installer.run import InstallOptions, RunResult
@@ -150,17 +149,7 @@ def install_command(path: Path, phase, from_phase, limit, resume, check, bundle_
             f"{', '.join(n.name for n in loaded.site.nodes)})"
         )
         sys.exit(EXIT_INVALID)
-    extravars = {}
-    if plan.phase("bundle").runs and (phase in (None, "bundle")):
-        bundle_dir = (bundle_dir or aicloud_home() / "bundles" / loaded.release.version).resolve()
-        if not (bundle_dir / "bundle.json").is_file():
-            err.print(
-                f"no offline bundle at {bundle_dir}: build it with "
-                f"`aicloud bundle build --release {loaded.release.version} --os debian-12 --out {bundle_dir}` "
-                "or give --bundle DIR"
-            )
-            sys.exit(EXIT_INVALID)
-        extravars["bundle_dir"] = str(bundle_dir)
+    extravars = {"bundle_dir": str(bundle_dir)} if bundle_dir else {}
     if not yes:
         if not sys.stdin.isatty():
             err.print("not a terminal: add --yes to install without confirmation")
@@ -180,7 +169,7 @@ def install_command(path: Path, phase, from_phase, limit, resume, check, bundle_
 
 def _run_with_progress(loaded, options: InstallOptions, console: Console) -> RunResult:
     from installer.cli.common import err
-    from installer.run import NothingToResume, SecretUnavailable, UnknownPhase, install
+    from installer.run import BundleNotFound, NothingToResume, SecretUnavailable, UnknownPhase, install
 
     stop = threading.Event()
     outcome: dict[str, object] = {}
@@ -189,7 +178,7 @@ def _run_with_progress(loaded, options: InstallOptions, console: Console) -> Run
     def work() -> None:
         try:
             outcome["result"] = install(loaded, options, on_event=progress, stop=stop)
-        except (SecretUnavailable, UnknownPhase, NothingToResume) as exc:
+        except (SecretUnavailable, UnknownPhase, NothingToResume, BundleNotFound) as exc:
             outcome["error"] = exc
         except BaseException as exc:  # shown below; a traceback here would hide the run directory
             outcome["crash"] = exc

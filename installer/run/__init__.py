@@ -45,9 +45,18 @@ from installer.run.preflight_phase import run_preflight_phase
 from installer.run.secrets import SecretStore, SecretUnavailable, materialize
 from installer.run.state import PhaseState, RunState, now
 from installer.site.load import LoadedSite
-from installer.state import site_state_dir, write_atomic
+from installer.state import aicloud_home, site_state_dir, write_atomic
 
-__all__ = ["InstallOptions", "RunResult", "SecretUnavailable", "UnknownPhase", "install", "latest_run"]
+__all__ = [
+    "BundleNotFound",
+    "InstallOptions",
+    "RunResult",
+    "SecretUnavailable",
+    "UnknownPhase",
+    "default_bundle_dir",
+    "install",
+    "latest_run",
+]
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -63,6 +72,31 @@ class UnknownPhase(ValueError):
 
 class NothingToResume(ValueError):
     pass
+
+
+class BundleNotFound(ValueError):
+    pass
+
+
+def default_bundle_dir(release: str) -> Path:
+    """Where `aicloud bundle build` output is looked for when no bundle is named."""
+    return aicloud_home() / "bundles" / release
+
+
+def _bundle_extravars(loaded: LoadedSite, options: InstallOptions) -> dict[str, str]:
+    """`bundle_dir` for the bundle phase, checked before any host is touched."""
+    given = (options.extravars or {}).get("bundle_dir")
+    runs_bundle = build_plan(loaded.site, loaded.release).phase("bundle").runs
+    if not runs_bundle or "bundle" not in _selected_phases(options):
+        return {}
+    path = Path(given) if given else default_bundle_dir(loaded.release.version)
+    if not (path / "bundle.json").is_file():
+        version = loaded.release.version
+        raise BundleNotFound(
+            f"no offline bundle at {path}: build it with `aicloud bundle build --release {version} "
+            f"--os debian-12 --out {path}`, or name one with --bundle DIR"
+        )
+    return {"bundle_dir": str(path.resolve())}
 
 
 @dataclass(frozen=True)
@@ -159,8 +193,8 @@ class _Run:
         control_dir.mkdir(mode=0o700, exist_ok=True)
         write_atomic(self.dir / "ansible.cfg", ansible_cfg(self.dir, len(site.nodes), control_dir, known_hosts))
         self.extravars = {
-            **extravars,
             **(self.options.extravars or {}),
+            **extravars,
             "aicloud_run_id": self.run_id,
         }
         self.save()
@@ -260,11 +294,12 @@ def install(
     stop: threading.Event | None = None,
 ) -> RunResult:
     """Run the plan of `loaded` (or the part `options` selects). Raises SecretUnavailable,
-    UnknownPhase or NothingToResume before touching any host."""
+    UnknownPhase, NothingToResume or BundleNotFound before touching any host."""
     _selected_phases(options)
+    bundle = _bundle_extravars(loaded, options)
     store = SecretStore.create()
     try:
-        extravars = materialize(loaded, store)
+        extravars = {**materialize(loaded, store), **bundle}
         run = _Run(loaded, options, on_event, stop or threading.Event())
         run.prepare(extravars)
         return run.run()

@@ -15,7 +15,15 @@ import pytest
 import yaml
 
 from installer.events import HostResult, PhaseFinished, PhaseSkipped, RunFinished, TaskStarted
-from installer.run import PYTHON_PHASES, InstallOptions, NothingToResume, SecretUnavailable, UnknownPhase, install
+from installer.run import (
+    PYTHON_PHASES,
+    BundleNotFound,
+    InstallOptions,
+    NothingToResume,
+    SecretUnavailable,
+    UnknownPhase,
+    install,
+)
 from installer.run.ansible import ansible_cfg
 from installer.run.state import RunState
 from installer.site import load_site
@@ -65,6 +73,9 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("AICLOUD_HOME", str(home))
     for phase, hosts in (("bundle", "all"), ("os", "all"), ("runtime", "kubernetes")):
         (books / f"{phase}.yml").write_text(PHASE_PLAYBOOK.format(phase=phase, hosts=hosts, work=work))
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "bundle.json").write_text("{}")
     key = tmp_path / "id_test"
     key.write_text("not a real key; connection is local\n")
     data = copy.deepcopy(BASE_SITE)
@@ -76,7 +87,7 @@ def env(tmp_path, monkeypatch):
         pass
 
     e = Env()
-    e.home, e.work, e.books, e.site, e.data = home, work, books, site, data
+    e.home, e.work, e.books, e.site, e.data, e.bundle = home, work, books, site, data, bundle
     e.count = lambda host, phase: (
         len((work / f"{host}.{phase}").read_text().splitlines()) if (work / f"{host}.{phase}").exists() else 0
     )
@@ -85,6 +96,7 @@ def env(tmp_path, monkeypatch):
 
 def _run(env, **options):
     events = []
+    options.setdefault("extravars", {"bundle_dir": str(env.bundle)})
     result = install(load_site(env.site), InstallOptions(playbooks_dir=env.books, **options), on_event=events.append)
     return result, events
 
@@ -153,6 +165,16 @@ def test_from_phase_starts_there(env):
     assert result.ok and env.count("n1", "bundle") == 0 and env.count("n1", "runtime") == 1
 
 
+def test_a_missing_bundle_is_named_before_any_host_is_touched(env):
+    with pytest.raises(BundleNotFound, match=r"aicloud bundle build --release lab-2026\.11"):
+        _run(env, extravars={})
+    with pytest.raises(BundleNotFound, match="no offline bundle at"):
+        _run(env, extravars={"bundle_dir": str(env.work)})
+    assert not (env.home / "sites" / "t1" / "runs" / "latest").exists()
+    result, _ = _run(env, phase="os", extravars={})  # a run without the bundle phase needs none
+    assert result.ok
+
+
 def test_bad_options_are_refused_before_any_host_is_touched(env):
     with pytest.raises(UnknownPhase, match="unknown phase 'osx'"):
         _run(env, phase="osx")
@@ -172,7 +194,8 @@ def test_a_stop_request_interrupts_cleanly_and_resume_finishes(env):
             stop.set()
 
     loaded = load_site(env.site)
-    result = install(loaded, InstallOptions(playbooks_dir=env.books), on_event=on_event, stop=stop)
+    options = InstallOptions(playbooks_dir=env.books, extravars={"bundle_dir": str(env.bundle)})
+    result = install(loaded, options, on_event=on_event, stop=stop)
     assert result.exit_code == 130 and not result.ok
     state = RunState.load(Path(result.run_dir) / "state.json")
     assert state.result == "interrupted"
