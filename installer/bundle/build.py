@@ -129,6 +129,10 @@ class _Build:
         for family in self.opts.os_families:
             if family not in self.release.os:
                 raise BundleError(f"release {self.release.version} supports {', '.join(self.release.os)}, not {family}")
+        if self.out.is_dir() and any(self.out.iterdir()) and not (self.out / MANIFEST).is_file():
+            # A rebuild prunes what the release no longer has: never do that to a folder that
+            # is not a bundle (an empty --out once resolved to a source tree and pruned it).
+            raise BundleError(f"{self.out} is not empty and holds no {MANIFEST}: refusing to build a bundle there")
         self.out.mkdir(parents=True, exist_ok=True)
         key = bundle_key(self.opts.key_home or self.home / "gnupg", self.release.version)
         try:

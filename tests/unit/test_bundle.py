@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from installer.bundle import BuildOptions, build, diff, verify
 from installer.bundle import apt as bundle_apt
 from installer.bundle import images as bundle_images
-from installer.bundle.model import Manifest
+from installer.bundle.model import BundleError, Manifest
 from installer.cli.bundle import bundle as bundle_cli
 from installer.release import RELEASES_DIR, Release, load_release
 from installer.validation import validate_document
@@ -345,3 +345,13 @@ def test_the_lab_release_pins_the_image_its_recipe_builds():
     assert image.image in bundle_images.RECIPES
     recipe = bundle_images.RECIPES[image.image]
     assert recipe.package in {p.name for p in release.components["lab-bundle"].packages["debian-12"]}
+
+
+def test_build_refuses_a_folder_that_is_not_a_bundle(tmp_path):
+    """An --out that resolves to some other folder (a source tree) must never be pruned."""
+    (tmp_path / ".gitignore").write_text("keep me\n")
+    (tmp_path / "Makefile").write_text("all:\n")
+    with pytest.raises(BundleError, match=r"is not empty and holds no bundle\.json"):
+        build(load_release("lab-2026.11"), BuildOptions(out=tmp_path, os_families=["debian-12"], online=False))
+    assert (tmp_path / ".gitignore").read_text() == "keep me\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".gitignore", "Makefile"]
