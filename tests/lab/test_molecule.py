@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from installer.bundle import BuildOptions, build
+from installer.release import load_release
 from tests.lab.conftest import unique_lab_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +30,15 @@ def test_role_converges_and_is_idempotent_on_a_lab_host(role, lab_prerequisites,
         "ANSIBLE_FORCE_COLOR": "0",
         "NO_COLOR": "1",
     }
+    if role == "bundle_server":
+        # The scenario serves a built lab bundle; build it here (incremental, shared apt cache)
+        # so that create and converge name the same directory.
+        bundle = lab_home / "molecule-bundle" / "lab-2026.11"
+        build(
+            load_release("lab-2026.11"),
+            BuildOptions(out=bundle, os_families=["debian-12"], cache=lab_home / "bundle-cache"),
+        )
+        env["AICLOUD_MOLECULE_BUNDLE"] = str(bundle)
     try:
         result = subprocess.run(
             [str(Path(sys.executable).parent / "molecule"), "test"],
