@@ -53,29 +53,59 @@ def _build(out: Path, cache: Path) -> tuple[float, int, int]:
 
 def _serve(up: lab.UpResult, bundle: Path) -> None:
     deploy = up.spec.hosts[0]
-    inventory = {"all": {"vars": {"ansible_ssh_common_args": f"-F {up.paths.ssh_config}",
-                                  "ansible_python_interpreter": "/usr/bin/python3",
-                                  "bundle_client_server": str(deploy.address), "bundle_dir": str(bundle)},
-                         "hosts": {deploy.name: None}, "children": {"deploy": {"hosts": {deploy.name: None}}}}}
+    inventory = {
+        "all": {
+            "vars": {
+                "ansible_ssh_common_args": f"-F {up.paths.ssh_config}",
+                "ansible_python_interpreter": "/usr/bin/python3",
+                "bundle_client_server": str(deploy.address),
+                "bundle_dir": str(bundle),
+            },
+            "hosts": {deploy.name: None},
+            "children": {"deploy": {"hosts": {deploy.name: None}}},
+        }
+    }
     inv = bundle.parent / "inventory.json"
     inv.write_text(json.dumps(inventory))
-    env = {**os.environ, "ANSIBLE_ROLES_PATH": str(ROOT / "roles"), "ANSIBLE_PIPELINING": "1",
-           "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=300s"}
-    subprocess.run([str(ROOT / ".venv/bin/ansible-playbook"), "-i", str(inv), str(ROOT / "playbooks/bundle.yml"),
-                    "--limit", f"localhost,{deploy.name}"], check=True, env=env, cwd=ROOT, capture_output=True,
-                   timeout=1800)
+    env = {
+        **os.environ,
+        "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
+        "ANSIBLE_PIPELINING": "1",
+        "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=300s",
+    }
+    subprocess.run(
+        [
+            str(ROOT / ".venv/bin/ansible-playbook"),
+            "-i",
+            str(inv),
+            str(ROOT / "playbooks/bundle.yml"),
+            "--limit",
+            f"localhost,{deploy.name}",
+        ],
+        check=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=1800,
+    )
 
 
 def _pull(host: str, base: str, names: list[str]) -> int:
-    out = subprocess.run(["podman", "exec", host, "python3", "-c", FETCH, base, *names], capture_output=True,
-                         text=True, check=True, timeout=1800)
+    out = subprocess.run(
+        ["podman", "exec", host, "python3", "-c", FETCH, base, *names],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=1800,
+    )
     return int(out.stdout.strip())
 
 
 def _copy(host: str, archive: Path) -> int:
     with archive.open("rb") as handle:
-        subprocess.run(["podman", "exec", "-i", host, "sh", "-c", "cat > /dev/null"], stdin=handle, check=True,
-                       timeout=1800)
+        subprocess.run(
+            ["podman", "exec", "-i", host, "sh", "-c", "cat > /dev/null"], stdin=handle, check=True, timeout=1800
+        )
     return archive.stat().st_size
 
 
@@ -118,8 +148,10 @@ def main() -> None:
             secs, total = _at_once(group, lambda h: _pull(h, base, names))
             fsecs, ftotal = _at_once(group, lambda h: _copy(h, archive))
             served, floor = total / secs / 1e6, ftotal / fsecs / 1e6
-            print(f"{count:>5} | {served:>11.0f} MB/s | {served / count:>5.0f} MB/s | {floor:>13.0f} MB/s | "
-                  f"{served / floor:>5.2f}")
+            print(
+                f"{count:>5} | {served:>11.0f} MB/s | {served / count:>5.0f} MB/s | {floor:>13.0f} MB/s | "
+                f"{served / floor:>5.2f}"
+            )
     finally:
         if not args.keep_lab:
             lab.down(name, home=tmp / "home")

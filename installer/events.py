@@ -60,6 +60,19 @@ class PhaseFinished:
 
 
 @dataclass(frozen=True)
+class PhaseVerified:
+    """Before a phase's playbook runs: the hosts whose own record shows the phase still holds
+    (they are done without running it), and why each other host runs it."""
+
+    phase: str
+    unchanged: list[str]
+    #: host -> why the phase runs there ("no record of this phase on the node", "drifted", ...)
+    rerun: dict[str, str] = field(default_factory=dict)
+    #: the run that last applied the phase on the unchanged hosts, per host
+    since: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class RunFinished:
     ok: bool
     run_dir: str
@@ -67,7 +80,9 @@ class RunFinished:
     interrupted: bool = False
 
 
-Event = RunStarted | PhaseSkipped | PhaseStarted | TaskStarted | HostResult | PhaseFinished | RunFinished
+Event = (
+    RunStarted | PhaseSkipped | PhaseVerified | PhaseStarted | TaskStarted | HostResult | PhaseFinished | RunFinished
+)
 
 
 def event_to_dict(event: Event) -> dict[str, object]:

@@ -23,6 +23,7 @@ from installer.events import (
     PhaseFinished,
     PhaseSkipped,
     PhaseStarted,
+    PhaseVerified,
     RunFinished,
     RunStarted,
     TaskStarted,
@@ -83,6 +84,8 @@ class _Progress:
         elif isinstance(event, PhaseSkipped):
             self.phases[event.phase] = f"skipped: {event.reason}"
             self._line(f"{event.phase}: skipped: {event.reason}")
+        elif isinstance(event, PhaseVerified):
+            self._verified(event)
         elif isinstance(event, PhaseStarted):
             self.phases[event.phase] = "running"
             self.current, self.task = event.phase, ""
@@ -102,6 +105,16 @@ class _Progress:
             self.current = ""
         if self.live:
             self.live.update(self._table())
+
+    def _verified(self, event: PhaseVerified) -> None:
+        if not event.unchanged:
+            return  # nothing recorded yet (a first install): the phase simply runs
+        if not event.rerun:
+            self.phases[event.phase] = f"unchanged on {len(event.unchanged)} hosts (verified)"
+        hosts = ", ".join(event.unchanged)
+        self._line(f"{event.phase}: unchanged on {hosts} (verified on each node; --full re-applies)")
+        for host, reason in event.rerun.items():
+            self._line(f"{event.phase}: runs on {host}: {reason}")
 
     def _line(self, text: str) -> None:
         if not self.live:
@@ -128,13 +141,21 @@ class _Progress:
     type=click.Path(file_okay=False, path_type=Path),
     help="The offline bundle to serve (default: $AICLOUD_HOME/bundles/<release>).",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Run every task on every host, even where the node's record shows a phase still holds.",
+)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-def install_command(path: Path, phase, from_phase, limit, resume, check, bundle_dir, yes) -> None:
+def install_command(path: Path, phase, from_phase, limit, resume, check, bundle_dir, full, yes) -> None:
     """Install the site: run each phase of its plan on its hosts, resumably.
 
     \b
     Exit codes: 0 done; 1 a phase failed (see the run directory; fix, then --resume);
     2 invalid answer file or options; 130 interrupted (--resume continues).
+
+    A re-run first asks each node (one SSH command) whether what a phase applied still holds
+    there; such nodes skip the phase. --full runs it everywhere.
     """
     from installer.cli.common import _load_or_exit, err, out
     from installer.run import InstallOptions
@@ -161,7 +182,13 @@ def install_command(path: Path, phase, from_phase, limit, resume, check, bundle_
             abort=True,
         )
     options = InstallOptions(
-        phase=phase, from_phase=from_phase, limit=hosts, resume=resume, check=check, extravars=extravars
+        phase=phase,
+        from_phase=from_phase,
+        limit=hosts,
+        resume=resume,
+        check=check,
+        full=full,
+        extravars=extravars,
     )
     result = _run_with_progress(loaded, options, out)
     sys.exit(result.exit_code)

@@ -15,7 +15,7 @@ from installer.discovery.model import (
     RdmaDevice,
     RdmaPort,
 )
-from installer.discovery.runner import DiscoveryError, discover, known_hosts_path, new_run_id, run_dir
+from installer.discovery.runner import DiscoveryError, discover, known_hosts_path, new_run_id, read_fact, run_dir
 
 __all__ = [
     "Accelerator",
@@ -30,5 +30,6 @@ __all__ = [
     "discover",
     "known_hosts_path",
     "new_run_id",
+    "read_fact",
     "run_dir",
 ]

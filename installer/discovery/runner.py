@@ -61,7 +61,7 @@ class DiscoveryError(Exception):
 
 @dataclass(frozen=True)
 class _HostResult:
-    outcome: NodeFacts | HostError
+    outcome: Any  # NodeFacts (discover), a fact's value (read_fact), or HostError
     key_event: HostKeyEvent | None
     seconds: float
 
@@ -166,7 +166,10 @@ def _error_kind(message: str) -> str:
     return "auth" if message.startswith("Authentication error") else "unreachable"
 
 
-def _discover_host(node: Node, data: dict[str, Any], known: KnownHosts, connect_timeout: int) -> _HostResult:
+def _on_host(
+    node: Node, data: dict[str, Any], known: KnownHosts, connect_timeout: int, work: Callable[[State, Any], Any]
+) -> _HostResult:
+    """Connect to one node, check its host key, run `work(state, host)`, disconnect."""
     began = time.monotonic()
     address = str(node.address)
     inventory = Inventory(([(node.name, data)], {}))
@@ -183,13 +186,57 @@ def _discover_host(node: Node, data: dict[str, Any], known: KnownHosts, connect_
         if event.status == "changed":
             error = HostError(node.name, address, "host-key-changed", changed_message(event, known.path))
             return _HostResult(error, event, time.monotonic() - began)
-        outcome = _read_facts(state, host, node)
-        return _HostResult(outcome, event, time.monotonic() - began)
+        return _HostResult(work(state, host), event, time.monotonic() - began)
+    except (OSError, EOFError, paramiko.SSHException) as exc:  # the host went away mid-way
+        message = f"connection lost while reading it: {type(exc).__name__}: {exc}".rstrip(": ")
+        return _HostResult(HostError(node.name, address, "unreachable", message), None, time.monotonic() - began)
     except Exception as exc:  # a host that breaks mid-way must not stop the others
         error = HostError(node.name, address, "error", f"{type(exc).__name__}: {exc}")
         return _HostResult(error, None, time.monotonic() - began)
     finally:
         host.disconnect()
+
+
+def _discover_host(node: Node, data: dict[str, Any], known: KnownHosts, connect_timeout: int) -> _HostResult:
+    return _on_host(node, data, known, connect_timeout, lambda state, host: _read_facts(state, host, node))
+
+
+def read_fact(
+    loaded: LoadedSite,
+    hosts: list[str],
+    fact: type[FactBase],
+    *args: Any,
+    home: Path | None = None,
+    connect_timeout: int = CONNECT_TIMEOUT,
+) -> dict[str, Any]:
+    """One fact from some of the site's nodes at once, under discovery's connection and host-key
+    rules. Per host: the fact's value, or a `HostError` (unreachable, auth, changed key, failed)."""
+    site = loaded.site
+    if site.ssh.bastion is not None and site.ssh.config_path(loaded.base_dir) is None:
+        raise DiscoveryError("a bastion needs ssh.configFile with a ProxyJump for now (discovery reads ssh_config)")
+    nodes = [n for n in site.nodes if n.name in set(hosts)]
+    known = KnownHosts(known_hosts_path(site.metadata.name, home))
+    try:
+        pkey = load_private_key(site.ssh.private_key.resolve(loaded.base_dir))
+    except (LookupError, DiscoveryError) as exc:
+        message = f"cannot use the SSH private key {site.ssh.private_key.describe()}: {exc}"
+        return {n.name: HostError(n.name, str(n.address), "auth", message) for n in nodes}
+
+    def work(state: State, host: Any) -> Any:
+        instance = fact()
+        ok, output = host.run_shell_command(StringCommand(instance.command(*args)), _timeout=COMMAND_TIMEOUT)
+        if not ok:
+            raise RuntimeError(" ".join(output.stderr_lines).strip()[:300] or "command failed")
+        return instance.process(output.stdout_lines)
+
+    def one(node: Node) -> tuple[str, Any]:
+        data = connection_data(site, loaded.base_dir, pkey, node)
+        return node.name, _on_host(node, data, known, connect_timeout, work).outcome
+
+    if not nodes:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(nodes))) as pool:
+        return dict(pool.map(one, nodes))
 
 
 class _Reader:

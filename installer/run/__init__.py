@@ -33,6 +33,7 @@ from installer.events import (
     PhaseFinished,
     PhaseSkipped,
     PhaseStarted,
+    PhaseVerified,
     RunFinished,
     RunStarted,
     event_to_dict,
@@ -40,7 +41,8 @@ from installer.events import (
 from installer.phases import PHASES
 from installer.plan import Plan, build_plan
 from installer.render import render
-from installer.run.ansible import PLAYBOOKS_DIR, ansible_cfg, run_playbook
+from installer.run.ansible import PLAYBOOKS_DIR, ROLES_DIR, ansible_cfg, run_playbook
+from installer.run.converged import check_hosts, phase_inputs
 from installer.run.preflight_phase import run_preflight_phase
 from installer.run.secrets import SecretStore, SecretUnavailable, materialize
 from installer.run.state import PhaseState, RunState, now
@@ -106,6 +108,8 @@ class InstallOptions:
     limit: list[str] | None = None
     resume: bool = False
     check: bool = False
+    #: run every phase's playbook on every host, even where the node's record shows it holds
+    full: bool = False
     #: extra variables for the playbooks (e.g. `bundle_dir`); never secrets
     extravars: dict[str, str] | None = None
     #: where `<phase>.yml` playbooks are; the project's playbooks/ unless a test says otherwise
@@ -178,7 +182,7 @@ class _Run:
     def save(self) -> None:
         self.state.save(self.dir / "state.json")
 
-    def prepare(self, extravars: dict[str, str]) -> None:
+    def prepare(self, extravars: dict[str, str], secret_dir: Path | None = None) -> None:
         site = self.loaded.site
         render(
             site,
@@ -197,6 +201,7 @@ class _Run:
             **extravars,
             "aicloud_run_id": self.run_id,
         }
+        self.secret_dir = secret_dir
         self.save()
 
     def run(self) -> RunResult:
@@ -219,14 +224,45 @@ class _Run:
                 reason = "done in an earlier run" if hosts else "no host of --limit is in this phase"
                 self.emit(PhaseSkipped(planned.phase, reason))
                 continue
+            todo = self._skip_unchanged(planned.phase, todo)
+            if not todo:
+                continue
             ok, message = self._run_phase(planned.phase, todo)
             if not ok:
                 failed_message, self.failed_phase = message, planned.phase
                 break
         return self._finish(failed_message)
 
+    def _playbook(self, phase: str) -> Path:
+        return (self.options.playbooks_dir or PLAYBOOKS_DIR) / f"{phase}.yml"
+
+    def _inputs(self, phase: str) -> str:
+        return phase_inputs(
+            phase,
+            playbooks_dir=self.options.playbooks_dir or PLAYBOOKS_DIR,
+            roles_dir=ROLES_DIR,
+            inventory_dir=self.dir / "inventory",
+            extravars=self.extravars,
+            secret_dir=self.secret_dir,
+        )
+
+    def _skip_unchanged(self, phase: str, hosts: list[str]) -> list[str]:
+        """The hosts that must run the phase; the others are verified unchanged and marked done."""
+        if self.options.full or self.options.check or phase in PYTHON_PHASES or not self._playbook(phase).is_file():
+            return hosts
+        verdicts = check_hosts(self.loaded, phase, hosts, self._inputs(phase))
+        unchanged = [v.host for v in verdicts if v.unchanged]
+        for host in unchanged:
+            self.state.mark(phase, host, "done", "unchanged: verified on the node")
+        if len(unchanged) == len(hosts):
+            self.state.phases[phase].status = "done"
+        self.save()
+        rerun = {v.host: v.reason for v in verdicts if not v.unchanged}
+        self.emit(PhaseVerified(phase, unchanged, rerun, {v.host: v.since_run for v in verdicts if v.unchanged}))
+        return [h for h in hosts if h in rerun]
+
     def _run_phase(self, phase: str, hosts: list[str]) -> tuple[bool, str]:
-        playbook = (self.options.playbooks_dir or PLAYBOOKS_DIR) / f"{phase}.yml"
+        playbook = self._playbook(phase)
         for host in hosts:
             self.state.mark(phase, host, "running")
         self.state.phases[phase].status = "running"
@@ -246,7 +282,11 @@ class _Run:
                 run_dir=self.dir,
                 inventory=self.dir / "inventory" / "inventory.yml",
                 hosts=hosts,
-                extravars={**self.extravars, "release_record_phase": phase},
+                extravars={
+                    **self.extravars,
+                    "release_record_phase": phase,
+                    "aicloud_converged_inputs": "" if self.options.check else self._inputs(phase),
+                },
                 check=self.options.check,
                 on_event=self.emit,
                 stop=self.stop,
@@ -301,7 +341,7 @@ def install(
     try:
         extravars = {**materialize(loaded, store), **bundle}
         run = _Run(loaded, options, on_event, stop or threading.Event())
-        run.prepare(extravars)
+        run.prepare(extravars, store.dir)
         return run.run()
     finally:
         store.cleanup()

@@ -121,3 +121,36 @@ def test_stopped_host_shows_unreachable_while_the_others_report(lab_names, lab_h
     text = CliRunner().invoke(preflight_command, ["-f", str(up.paths.site)])
     assert text.exit_code == 1
     assert "cannot reach" in text.output
+
+
+def test_host_stopped_while_discovery_reads_it_shows_unreachable_and_the_others_report(lab_names, lab_home, tmp_path):
+    """Stopped mid-way, not before: the victim's lspci is made to hang until the host is stopped under it."""
+    import threading
+    import time
+
+    name = lab_names()
+    up = engine.up(name, 2, home=lab_home)
+    victim = up.spec.hosts[-1].name
+
+    def on_host(command: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["ssh", "-F", str(up.paths.ssh_config), victim, command], capture_output=True, text=True, timeout=60
+        )
+
+    hang = "#!/bin/sh\ntouch /run/aicloud-discovery-reached\nexec sleep 300\n"
+    assert on_host(f"printf '{hang}' > /usr/local/sbin/lspci && chmod +x /usr/local/sbin/lspci").returncode == 0
+    result = {}
+    reader = threading.Thread(target=lambda: result.update(d=discover(load_site(up.paths.site), home=tmp_path)))
+    began = time.monotonic()
+    reader.start()
+    while on_host("test -e /run/aicloud-discovery-reached").returncode != 0:
+        assert time.monotonic() - began < 60, "discovery never reached the victim's lspci"
+        time.sleep(0.3)
+    engine.stop_host(victim, name)
+    reader.join(120)
+    assert not reader.is_alive()
+    found = result["d"]
+    assert set(found.errors) == {victim}
+    assert found.errors[victim].kind == "unreachable"
+    assert "lost" in found.errors[victim].message
+    assert set(found.facts) == {h.name for h in up.spec.hosts} - {victim}

@@ -1,7 +1,9 @@
 """`aicloud install` on a lab, end to end: the README's demo, failure, resume, SIGKILL, secrets.
 
 The tests run in order on one lab of 3 nodes plus its deploy host: the first install is
-interrupted by a host going down, resumed, then run again to prove it changes nothing.
+interrupted by a host going down, resumed, then run again: the re-run verifies each node's
+record and runs no playbook, a --full re-run changes nothing, and drift on one node re-runs
+the phase on that node only.
 """
 
 from __future__ import annotations
@@ -126,12 +128,48 @@ def test_resume_after_the_host_is_back_finishes_without_redoing_done_work(site_l
     assert skipped["kubernetes"] == "release lab-2026.11 has no kubernetes components"
 
 
-def test_a_second_install_changes_nothing(site_lab, cli_env, bundle_dir):
+def test_a_second_install_verifies_every_node_and_runs_no_playbook(site_lab, cli_env, bundle_dir):
     result, run_dir = install_cli(cli_env, site_lab, bundle_dir)
-    finished = [e for e in progress(run_dir) if e["event"] == "PhaseFinished"]
+    events = progress(run_dir)
+    verified = {e["phase"]: e for e in events if e["event"] == "PhaseVerified"}
+    assert set(verified) == {"bundle", "os", "runtime"}
+    assert sorted(verified["os"]["unchanged"]) == sorted(h.name for h in site_lab.spec.hosts)
+    assert all(e["rerun"] == {} for e in verified.values())
+    assert not [e for e in events if e["event"] == "PhaseStarted" and e["phase"] != "preflight"]
+    state = RunState.load(run_dir / "state.json")
+    assert state.result == "succeeded" and all(state.phases[p].status == "done" for p in ("bundle", "os", "runtime"))
+    assert "os: unchanged on" in result.stdout and "skipped: fabric.type is none" in result.stdout
+
+
+def test_a_full_second_install_runs_every_task_and_changes_nothing(site_lab, cli_env, bundle_dir):
+    """The roles themselves are idempotent: --full runs every task on every host, 0 changed."""
+    _, run_dir = install_cli(cli_env, site_lab, bundle_dir, "--full")
+    events = progress(run_dir)
+    assert not [e for e in events if e["event"] == "PhaseVerified"]
+    finished = [e for e in events if e["event"] == "PhaseFinished"]
     assert {e["phase"] for e in finished} >= {"bundle", "os", "runtime"}
     assert {e["phase"]: e["changed"] for e in finished} == {e["phase"]: 0 for e in finished}
-    assert "skipped: fabric.type is none" in result.stdout
+
+
+def test_drift_on_a_node_reruns_the_phase_there_only_and_repairs_it(site_lab, cli_env, bundle_dir):
+    nodes = [h.name for h in site_lab.spec.hosts if h.role != "deploy"]
+    edited, stopped = nodes[0], nodes[1]
+    assert ssh(site_lab, edited, "echo 'vm.swappiness = 60' >> /etc/sysctl.d/90-aicloud.conf").returncode == 0
+    assert ssh(site_lab, stopped, "systemctl stop containerd").returncode == 0
+    result, run_dir = install_cli(cli_env, site_lab, bundle_dir)
+    events = progress(run_dir)
+    verified = {e["phase"]: e for e in events if e["event"] == "PhaseVerified"}
+    started = {e["phase"]: e["hosts"] for e in events if e["event"] == "PhaseStarted"}
+    assert list(verified["os"]["rerun"]) == [edited] and started["os"] == [edited]
+    assert "drifted" in verified["os"]["rerun"][edited]
+    assert list(verified["runtime"]["rerun"]) == [stopped] and started["runtime"] == [stopped]
+    assert "bundle" not in started
+    assert "swappiness = 60" not in ssh(site_lab, edited, "cat /etc/sysctl.d/90-aicloud.conf").stdout
+    assert ssh(site_lab, stopped, "systemctl is-active containerd").stdout.strip() == "active"
+    assert f"os: runs on {edited}: the node has drifted" in result.stdout
+    # Repaired, so the next run verifies everything again.
+    _, again = install_cli(cli_env, site_lab, bundle_dir)
+    assert not [e for e in progress(again) if e["event"] == "PhaseStarted" and e["phase"] != "preflight"]
 
 
 def test_sigkill_of_aicloud_leaves_readable_state_and_resume_finishes(site_lab, cli_env, bundle_dir, lab_home):
@@ -146,6 +184,7 @@ def test_sigkill_of_aicloud_leaves_readable_state_and_resume_finishes(site_lab, 
             "--yes",
             "--from-phase",
             "os",
+            "--full",  # the node records say os holds; the kill must land in a running playbook
             "--bundle",
             str(bundle_dir),
         ],
@@ -192,7 +231,8 @@ def test_secrets_from_env_and_file_stay_out_of_run_dir_logs_and_command_lines(si
     key_marker = key.strip().splitlines()[1]
     seen_in_cmdlines: list[str] = []
     proc = subprocess.Popen(
-        [AICLOUD, "install", "-f", str(site), "--yes", "--phase", "os"],
+        # --full: the secrets must reach a running playbook even where the nodes' records hold
+        [AICLOUD, "install", "-f", str(site), "--yes", "--phase", "os", "--full"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -72,8 +72,14 @@ def small(tmp_path: Path, home: Path) -> tuple[Path, Release, BuildOptions]:
     releases = tmp_path / "releases"
     releases.mkdir()
     release = _load(_release_file(releases, "t-1", hashlib.sha256(PAYLOAD).hexdigest()))
-    opts = BuildOptions(out=tmp_path / "bundle", os_families=["debian-12"], from_dir=src, online=False,
-                        packages=False, releases_dir=releases)
+    opts = BuildOptions(
+        out=tmp_path / "bundle",
+        os_families=["debian-12"],
+        from_dir=src,
+        online=False,
+        packages=False,
+        releases_dir=releases,
+    )
     result = build(release, opts)
     assert result.complete, result.manifest.missing
     return opts.out, release, opts
@@ -159,8 +165,17 @@ def test_a_binary_whose_local_copy_has_another_sha256_is_missing_not_included(tm
     releases = tmp_path / "releases"
     releases.mkdir()
     release = _load(_release_file(releases, "t-2", "a" * 64))
-    result = build(release, BuildOptions(out=tmp_path / "b", os_families=["debian-12"], from_dir=src,
-                                         online=False, packages=False, releases_dir=releases))
+    result = build(
+        release,
+        BuildOptions(
+            out=tmp_path / "b",
+            os_families=["debian-12"],
+            from_dir=src,
+            online=False,
+            packages=False,
+            releases_dir=releases,
+        ),
+    )
     assert not result.complete
     (missing,) = result.manifest.missing
     assert missing.kind == "binary" and "the release pins aaaa" in missing.reason
@@ -175,11 +190,16 @@ def test_a_floating_tag_is_refused_at_build_time(tmp_path, home):
     release = _load(_release_file(releases, "t-3", hashlib.sha256(PAYLOAD).hexdigest()))
     comp = release.components["tool"]
     # The BOM model refuses `latest` already; build refuses it too, whatever made the Release.
-    floating = comp.model_construct(**{**comp.__dict__, "binaries": [], "images": [
-        bundle_images_image("docker.io/library/nginx", "latest")]})
+    floating = comp.model_construct(
+        **{**comp.__dict__, "binaries": [], "images": [bundle_images_image("docker.io/library/nginx", "latest")]}
+    )
     release = release.model_construct(**{**release.__dict__, "components": {"tool": floating}})
-    result = build(release, BuildOptions(out=tmp_path / "b", os_families=["debian-12"], online=False,
-                                         packages=False, releases_dir=releases))
+    result = build(
+        release,
+        BuildOptions(
+            out=tmp_path / "b", os_families=["debian-12"], online=False, packages=False, releases_dir=releases
+        ),
+    )
     (missing,) = result.manifest.missing
     assert missing.kind == "image" and "floating tag 'latest'" in missing.reason
 
@@ -209,8 +229,10 @@ def full_release_offline(tmp_path_factory: pytest.TempPathFactory):
     try:
         out = tmp / "bundle"
         runner = CliRunner()
-        cli = runner.invoke(bundle_cli, ["build", "--release", "2026.11", "--os", "debian-12", "--out", str(out),
-                                         "--offline", "--no-packages"])
+        cli = runner.invoke(
+            bundle_cli,
+            ["build", "--release", "2026.11", "--os", "debian-12", "--out", str(out), "--offline", "--no-packages"],
+        )
         yield out, cli
     finally:
         mp.undo()
@@ -232,7 +254,8 @@ def test_the_full_release_built_offline_lists_every_missing_artifact_with_its_pi
             assert binary.url in refs
     for m in manifest.missing:
         assert m.pinned_at.startswith(str(RELEASES_DIR / "2026.11.yaml:")) or m.pinned_at.startswith(
-            "installer/releases/2026.11.yaml:"), m
+            "installer/releases/2026.11.yaml:"
+        ), m
 
 
 def test_the_full_release_build_ends_with_the_list_not_a_traceback(full_release_offline):
@@ -272,8 +295,12 @@ def test_diff_of_two_bundles_shows_the_binary_that_changed(tmp_path, home):
         releases.mkdir()
         release = _load(_release_file(releases, "t-1", hashlib.sha256(payload).hexdigest()))
         out[n] = tmp_path / f"b{n}"
-        assert build(release, BuildOptions(out=out[n], os_families=["debian-12"], from_dir=src, online=False,
-                                           packages=False, releases_dir=releases)).complete
+        assert build(
+            release,
+            BuildOptions(
+                out=out[n], os_families=["debian-12"], from_dir=src, online=False, packages=False, releases_dir=releases
+            ),
+        ).complete
     result = diff(out[1], out[2])
     binaries = result.of("binary")
     assert [(c.name, c.kind) for c in binaries] == [("tool/tool/amd64", "changed")]
@@ -291,12 +318,15 @@ def test_diff_cli_refuses_what_is_neither_a_bundle_nor_a_release():
 
 def test_print_uris_lines_without_a_hash_are_parsed():
     # Captured from apt-get --print-uris on Debian 12: the security archive gives no hash.
-    line = ("'http://security.debian.org/debian-security/pool/updates/main/n/nginx/nginx_1.22.1-9%2bdeb12u11_amd64.deb'"
-            " nginx_1.22.1-9+deb12u11_amd64.deb 532468 ")
+    line = (
+        "'http://security.debian.org/debian-security/pool/updates/main/n/nginx/nginx_1.22.1-9%2bdeb12u11_amd64.deb'"
+        " nginx_1.22.1-9+deb12u11_amd64.deb 532468 "
+    )
     match = bundle_apt._URI.match(line)
     assert match and match["file"] == "nginx_1.22.1-9+deb12u11_amd64.deb" and match["size"] == "532468"
-    hashed = ("'http://deb.debian.org/debian/pool/main/a/adduser/adduser_3.134_all.deb'"
-              " adduser_3.134_all.deb 1 SHA256:ab")
+    hashed = (
+        "'http://deb.debian.org/debian/pool/main/a/adduser/adduser_3.134_all.deb' adduser_3.134_all.deb 1 SHA256:ab"
+    )
     assert bundle_apt._URI.match(hashed)["hash"] == "SHA256:ab"
 
 
@@ -308,8 +338,9 @@ def test_pool_names_drop_the_epoch_and_identities_keep_it():
 def test_release_and_packages_indexes_are_parsed():
     release = "Origin: aicloud\nSHA256:\n abc 12 main/binary-amd64/Packages\n def 5 main/binary-amd64/Packages.gz\n"
     assert bundle_apt.parse_release_hashes(release)["main/binary-amd64/Packages"] == ("abc", 12)
-    packages = ("Package: a\nFilename: pool/main/a_1_all.deb\nSHA256: 11\n\n"
-                "Package: b\nFilename: pool/main/b.deb\nSHA256: 22\n")
+    packages = (
+        "Package: a\nFilename: pool/main/a_1_all.deb\nSHA256: 11\n\nPackage: b\nFilename: pool/main/b.deb\nSHA256: 22\n"
+    )
     assert bundle_apt.parse_packages_index(packages) == {"pool/main/a_1_all.deb": "11", "pool/main/b.deb": "22"}
 
 
@@ -318,11 +349,11 @@ def _fake_busybox_deb(tmp: Path, content: bytes) -> Path:
     (root / "DEBIAN").mkdir(parents=True)
     (root / "bin").mkdir()
     (root / "bin/busybox").write_bytes(content)
-    (root / "DEBIAN/control").write_text("Package: busybox-static\nVersion: 1\nArchitecture: amd64\n"
-                                         "Maintainer: t <t@t>\nDescription: t\n")
+    (root / "DEBIAN/control").write_text(
+        "Package: busybox-static\nVersion: 1\nArchitecture: amd64\nMaintainer: t <t@t>\nDescription: t\n"
+    )
     deb = tmp / "busybox-static_1_amd64.deb"
-    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(root), str(deb)], check=True,
-                   capture_output=True)
+    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(root), str(deb)], check=True, capture_output=True)
     return deb
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from installer.events import HostResult, PhaseFinished, PhaseSkipped, RunFinished, TaskStarted
+from installer.events import HostResult, PhaseFinished, PhaseSkipped, PhaseStarted, RunFinished, TaskStarted
 from installer.run import (
     PYTHON_PHASES,
     BundleNotFound,
@@ -47,6 +47,11 @@ PHASE_PLAYBOOK = """
       ansible.builtin.fail:
         msg: "{{{{ inventory_hostname }}}} was told to fail"
       when: inventory_hostname in (lookup('ansible.builtin.file', '{work}/fail.{phase}', errors='ignore') or '').split()
+    - name: Keep the inputs the engine passed for the record
+      ansible.builtin.copy:
+        content: "{{{{ aicloud_converged_inputs | default('') }}}}"
+        dest: "{work}/{{{{ inventory_hostname }}}}.{phase}.inputs"
+        mode: "0644"
     - name: Prove the platform password arrived
       ansible.builtin.copy:
         content: "{{{{ platform_admin_password | default('') }}}}"
@@ -248,3 +253,42 @@ def test_generated_ansible_cfg_is_tuned_and_self_contained(tmp_path):
     assert f"fact_caching_connection = {tmp_path / 'facts'}" in text
     with_tofu = ansible_cfg(tmp_path, 2, tmp_path / "cp", tmp_path / "known_hosts")
     assert "StrictHostKeyChecking=accept-new" in with_tofu and "forks = 5" in with_tofu
+
+
+def test_nodes_whose_record_holds_skip_the_phase_and_the_others_run_it(env, monkeypatch):
+    """The re-run fast path: the engine asks each node (faked here; the lab test asks for real)."""
+    import installer.run as run_module
+    from installer.events import PhaseVerified
+    from installer.run.converged import Verdict
+
+    asked: list[tuple[str, list[str], str]] = []
+
+    def check_hosts(loaded, phase, hosts, inputs):
+        asked.append((phase, list(hosts), inputs))
+        return [Verdict(h, h != "n2", "unchanged" if h != "n2" else "the node has drifted", "r0") for h in hosts]
+
+    monkeypatch.setattr(run_module, "check_hosts", check_hosts)
+    result, events = _run(env)
+    assert result.ok
+    assert [a[0] for a in asked] == ["bundle", "os", "runtime"]
+    assert env.count("n2", "os") == 1 and env.count("n1", "os") == 0 and env.count("deploy", "os") == 0
+    verified = {e.phase: e for e in events if isinstance(e, PhaseVerified)}
+    assert verified["os"].unchanged == ["deploy", "n1"] and verified["os"].rerun == {"n2": "the node has drifted"}
+    assert [e.hosts for e in events if isinstance(e, PhaseStarted) and e.phase == "os"] == [["n2"]]
+    state = RunState.load(Path(result.run_dir) / "state.json")
+    assert state.phases["os"].hosts["n1"].status == "done"
+    assert state.phases["os"].hosts["n1"].message == "unchanged: verified on the node"
+    # The playbook got the same inputs the nodes were judged against, to record them.
+    assert (env.work / "n2.os.inputs").read_text() == asked[1][2] and len(asked[1][2]) == 64
+    assert asked[1][2] != asked[2][2]  # each phase has its own inputs
+
+
+def test_full_and_check_never_ask_the_nodes(env, monkeypatch):
+    import installer.run as run_module
+
+    def check_hosts(*args):
+        raise AssertionError("the nodes must not be asked")
+
+    monkeypatch.setattr(run_module, "check_hosts", check_hosts)
+    assert _run(env, full=True)[0].ok and env.count("n1", "os") == 1
+    assert _run(env, check=True)[0].ok

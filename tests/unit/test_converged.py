@@ -1,0 +1,189 @@
+"""The re-run fast path: the node-side record tool, the inputs hash, the verdicts, the engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from installer.discovery.model import HostError
+from installer.run.converged import judge, phase_inputs
+
+TOOL = Path(__file__).resolve().parents[2] / "roles" / "release_record" / "files" / "aicloud-converged"
+
+
+def tool(record: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(TOOL), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "AICLOUD_RELEASE_RECORD": str(record)},
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def node(tmp_path):
+    """A node's managed state in a folder: a file, a tree, a path, a sysctl and a package."""
+    conf = tmp_path / "etc" / "app.conf"
+    conf.parent.mkdir()
+    conf.write_text("setting = 1\n")
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "sub" / "a.deb").write_bytes(b"x" * 10)
+    watch = {
+        "app": {
+            "files": [str(conf)],
+            "trees": [str(tree)],
+            "paths": [str(tmp_path / "etc")],
+            "sysctls": ["kernel.ostype"],
+            "packages": ["dpkg"],
+        }
+    }
+    return tmp_path / "release.json", conf, tree, json.dumps(watch)
+
+
+def record(path: Path, watch: str, inputs: str = "in-1", phase: str = "os") -> str:
+    result = tool(path, "record", phase, inputs, "2026.11", "lab", "run-1", stdin=watch)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def check(path: Path, *phases: str) -> dict:
+    result = tool(path, "check", *phases)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_record_then_check_shows_the_same_digest_and_keeps_the_phase_map(node):
+    path, _, _, watch = node
+    assert record(path, watch) == "changed"
+    assert record(path, watch) == "unchanged"
+    report = check(path, "os", "runtime")
+    assert report["runtime"] is None
+    assert report["os"]["inputs"] == "in-1" and report["os"]["run_id"] == "run-1"
+    assert report["os"]["recorded"] == report["os"]["current"]
+    data = json.loads(path.read_text())
+    assert data["phases"] == {"os": "2026.11"} and data["release"] == "2026.11" and data["site"] == "lab"
+    assert oct(path.stat().st_mode & 0o777) == "0o644"
+
+
+@pytest.mark.parametrize(
+    "drift",
+    [
+        lambda conf, tree: conf.write_text("setting = 2\n"),
+        lambda conf, tree: conf.unlink(),
+        lambda conf, tree: (tree / "sub" / "a.deb").write_bytes(b"y" * 11),
+        lambda conf, tree: (tree / "sub" / "b.deb").write_bytes(b""),
+        lambda conf, tree: (tree / "sub" / "a.deb").unlink(),
+        lambda conf, tree: os.utime(tree / "sub" / "a.deb", ns=(0, 0)),
+    ],
+    ids=["edited", "deleted", "tree-file-changed", "tree-file-added", "tree-file-removed", "tree-mtime"],
+)
+def test_any_drift_of_what_the_phase_manages_changes_the_digest(node, drift):
+    path, conf, tree, watch = node
+    record(path, watch)
+    drift(conf, tree)
+    report = check(path, "os")["os"]
+    assert report["recorded"] != report["current"]
+
+
+def test_a_new_watch_or_new_inputs_count_as_changed(node):
+    path, conf, _, watch = node
+    record(path, watch)
+    assert record(path, watch, inputs="in-2") == "changed"
+    more = json.loads(watch)
+    more["app"]["files"].append(str(conf.parent / "other.conf"))
+    assert record(path, json.dumps(more), inputs="in-2") == "changed"
+
+
+def test_phases_are_recorded_side_by_side(node):
+    path, _, _, watch = node
+    record(path, watch, phase="os")
+    record(path, watch, phase="runtime", inputs="in-r")
+    report = check(path, "os", "runtime")
+    assert report["os"]["inputs"] == "in-1" and report["runtime"]["inputs"] == "in-r"
+    assert json.loads(path.read_text())["phases"] == {"os": "2026.11", "runtime": "2026.11"}
+
+
+def test_an_unknown_watch_kind_is_refused_naming_the_role(node):
+    path, _, _, _ = node
+    result = tool(path, "record", "os", "in", "r", "s", "run", stdin=json.dumps({"app": {"file": ["/x"]}}))
+    assert result.returncode == 2 and "app: unknown watch kinds ['file']" in result.stderr
+    assert not path.exists()
+
+
+def test_no_record_at_all_reads_as_no_record(tmp_path):
+    assert check(tmp_path / "missing.json", "os") == {"os": None}
+
+
+def test_bad_usage_prints_usage():
+    result = subprocess.run([sys.executable, str(TOOL), "frobnicate"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "aicloud-converged record" in result.stderr
+
+
+# --- the engine side -------------------------------------------------------------------------
+
+
+def _inputs(tmp_path: Path, **changes) -> str:
+    books, roles, inventory = (tmp_path / n for n in ("playbooks", "roles", "inventory"))
+    for folder, name in ((books, "os.yml"), (roles / "r" / "tasks", "main.yml"), (inventory, "inventory.yml")):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(changes.get(name, f"{name} v1\n"))
+    secret_dir = tmp_path / changes.get("secret_dir", "shm-1")
+    extravars = {"aicloud_run_id": changes.get("run_id", "r1"), "key": str(secret_dir / "ssh"), "bundle_dir": ""}
+    extravars.update(changes.get("extravars", {}))
+    return phase_inputs(
+        "os", playbooks_dir=books, roles_dir=roles, inventory_dir=inventory, extravars=extravars, secret_dir=secret_dir
+    )
+
+
+def test_inputs_ignore_what_changes_every_run(tmp_path):
+    assert _inputs(tmp_path) == _inputs(tmp_path, run_id="r2", secret_dir="shm-2")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"os.yml": "changed"}, {"main.yml": "changed"}, {"inventory.yml": "changed"}, {"extravars": {"extra": "1"}}],
+    ids=["playbook", "role", "inventory", "extravar"],
+)
+def test_inputs_follow_what_the_phase_applies(tmp_path, change):
+    assert _inputs(tmp_path) != _inputs(tmp_path, **change)
+
+
+def test_inputs_follow_the_bundle_manifest(tmp_path):
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "bundle.json").write_text('{"release": "a"}')
+    first = _inputs(tmp_path, extravars={"bundle_dir": str(bundle)})
+    (bundle / "bundle.json").write_text('{"release": "b"}')
+    assert first != _inputs(tmp_path, extravars={"bundle_dir": str(bundle)})
+
+
+def test_inputs_ignore_molecule_scenarios_and_docs(tmp_path):
+    first = _inputs(tmp_path)
+    (tmp_path / "roles" / "r" / "molecule").mkdir()
+    (tmp_path / "roles" / "r" / "molecule" / "converge.yml").write_text("test only")
+    (tmp_path / "roles" / "r" / "README.md").write_text("docs only")
+    assert first == _inputs(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("report", "unchanged", "reason"),
+    [
+        ({"os": {"inputs": "I", "recorded": "d", "current": "d", "run_id": "r"}}, True, "unchanged"),
+        ({"os": {"inputs": "other", "recorded": "d", "current": "d"}}, False, "has changed since"),
+        ({"os": {"inputs": "I", "recorded": "d", "current": "e"}}, False, "drifted"),
+        ({"os": None}, False, "no record"),
+        ({}, False, "no record"),
+        (HostError("n1", "10.0.0.1", "unreachable", "No route to host"), False, "not checked: No route to host"),
+    ],
+)
+def test_a_node_is_unchanged_only_with_equal_inputs_and_equal_digests(report, unchanged, reason):
+    verdict = judge("n1", "os", "I", report)
+    assert verdict.unchanged is unchanged and reason in verdict.reason
