@@ -21,7 +21,7 @@ from textual.screen import Screen
 
 from tui.draft import DraftError, SiteDraft
 from tui.engine import Engine, RealEngine
-from tui.i18n import Catalog, locale_from_env
+from tui.i18n import Catalog, locale_from_env, problem_text
 from tui.screens import screen_class
 
 
@@ -67,6 +67,7 @@ class AicloudApp(App):
         self.install_progress: Any = None
         self.install_outcome: Any = None
         self.install_running = False
+        self.install_phase: str | None = None  # the one phase asked for, or None for the whole plan
         self.install_stop = threading.Event()
         self.discovered: dict[str, Any] = {}  # node name -> HostFacts, filled by Discover
 
@@ -139,31 +140,35 @@ class AicloudApp(App):
 
     # -- install -------------------------------------------------------------------------
 
-    def start_install(self, resume: bool) -> None:
-        """Run the engine's install of `self.loaded_site` in a worker thread; events arrive as messages."""
+    def start_install(self, resume: bool, phase: str | None = None) -> None:
+        """Run the engine's install of `self.loaded_site` in a worker thread; events arrive as messages.
+
+        `phase` runs that phase only (`aicloud install --phase`); Resume repeats the last choice.
+        """
+        from tui.engine import InstallRequest
         from tui.progress import InstallProgress
 
         if self.install_running:
             return
         if self.install_progress is None or not resume:
             self.install_progress = InstallProgress()
+        if not resume:
+            self.install_phase = phase
         self.install_outcome = None
         self.install_stop = threading.Event()
         self.install_running = True
-        self._install(resume)
+        self._install(InstallRequest(resume=resume, phase=self.install_phase))
 
     @work(thread=True, exclusive=True, group="install", exit_on_error=False)
-    def _install(self, resume: bool) -> None:
-        from tui.engine import EngineUnavailable, InstallRequest
+    def _install(self, request: Any) -> None:
+        from tui.engine import InstallRefused
 
         try:
-            outcome = self.engine.install(
-                self.loaded_site, InstallRequest(resume=resume), self._post_event, self.install_stop
-            )
-        except EngineUnavailable as exc:
-            self.post_message(InstallEnded(None, self.t("engine.unavailable", what=str(exc))))
+            outcome = self.engine.install(self.loaded_site, request, self._post_event, self.install_stop)
+        except InstallRefused as exc:  # the engine says what to do
+            self.post_message(InstallEnded(None, self.t("install.refused", reason=str(exc))))
         except Exception as exc:  # the engine reports failures as events; this is a bug, shown not raised
-            self.post_message(InstallEnded(None, f"{type(exc).__name__}: {exc}"))
+            self.post_message(InstallEnded(None, self.t("install.refused", reason=f"{type(exc).__name__}: {exc}")))
         else:
             self.post_message(InstallEnded(outcome))
 
@@ -221,8 +226,10 @@ class AicloudApp(App):
             return True
         draft_path = self.draft.save_draft()
         first = result.errors[0]
+        frame = getattr(self.screen, "problem", None)  # a wizard screen knows its rows' own hints
+        problem = frame(first, with_line=True) if frame else problem_text(self.t, first, with_line=True)
         self.notify(
-            self.t("save.refused", count=len(result.errors), field=first.field or "-", message=first.message)
+            self.t("save.refused", count=len(result.errors), problem=problem)
             + "\n"
             + self.t("save.draft", path=str(draft_path)),
             severity="warning",

@@ -1,26 +1,31 @@
-"""The one place the wizard calls the slow parts of the engine: discovery, preflight, install.
+"""The one place the wizard calls the slow parts of the engine: discovery, preflight, install,
+and what a finished run left behind (its summary, a kubeconfig).
 
-Screens get an `Engine` from the app (`app.engine`); tests pass a fake one. `RealEngine`
-imports the engine lazily and turns a missing module (discovery and the run engine are being
-written alongside the wizard) into `EngineUnavailable`, which the screens show as a message.
-Every method is called from a worker thread and may block.
+Screens get an `Engine` from the app (`app.engine`); tests pass a fake one. `RealEngine` calls
+the engine's own API (`installer.discovery.discover`, `installer.preflight.preflight`,
+`installer.run.install`) with the engine's own types, imported lazily so the first frame does
+not wait for pyinfra or ansible-runner. Every method except `run_summary` and `kubeconfig` is
+called from a worker thread and may block.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from installer.discovery import HostError, NodeFacts
     from installer.events import Event
+    from installer.preflight import Finding
     from installer.site import LoadedSite
 
 
-class EngineUnavailable(RuntimeError):
-    """This build of the engine lacks the feature (the message names the module)."""
+class InstallRefused(Exception):
+    """The engine refused to start the install before touching any host; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -40,9 +45,11 @@ class HostFacts:
 
 @dataclass(frozen=True)
 class PreflightRow:
+    """One `installer.preflight.Finding`, field for field."""
+
     severity: str  # pass / warn / fail
-    host: str
-    check: str
+    host: str  # a node name, or "site" for checks across hosts
+    check: str  # the name of the check function in installer/preflight/checks.py
     found: str
     remedy: str
 
@@ -62,6 +69,17 @@ class InstallOutcome:
     exit_code: int
 
 
+@dataclass(frozen=True)
+class RunSummary:
+    """What a finished run says about itself (its `summary.json`), phases in install order."""
+
+    result: str  # succeeded / failed / interrupted / running
+    done: tuple[str, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()  # (phase, why)
+    failed: tuple[str, ...] = ()
+    message: str = ""
+
+
 class Engine(Protocol):
     def discover(self, loaded: LoadedSite, on_host: Callable[[HostFacts], None], stop: threading.Event) -> None: ...
 
@@ -75,40 +93,29 @@ class Engine(Protocol):
         stop: threading.Event,
     ) -> InstallOutcome: ...
 
-    def kubeconfig(self, loaded: LoadedSite, run_dir: str) -> str: ...
+    def run_summary(self, run_dir: str) -> RunSummary | None: ...
+
+    def kubeconfig(self, loaded: LoadedSite) -> str | None: ...
 
 
 class RealEngine:
     def discover(self, loaded: LoadedSite, on_host: Callable[[HostFacts], None], stop: threading.Event) -> None:
-        try:
-            from installer.discovery import discover
-        except ImportError as exc:
-            raise EngineUnavailable(f"installer.discovery: {exc}") from None
+        """`installer.discovery.discover`; each host is shown as it answers (the engine calls back per host)."""
+        from installer.discovery import discover
 
-        def host_done(host: str, facts: Any) -> None:  # NodeFacts or HostError, as each host answers
+        def host_done(host: str, facts: NodeFacts | HostError) -> None:
             if not stop.is_set():
                 on_host(host_facts(host, facts))
 
         discover(loaded, on_host=host_done)
 
     def preflight(self, loaded: LoadedSite) -> list[PreflightRow]:
-        try:
-            from installer import preflight
-        except ImportError as exc:
-            raise EngineUnavailable(f"installer.preflight: {exc}") from None
-        run = getattr(preflight, "preflight", None) or getattr(preflight, "run_preflight", None)
-        if run is None:
-            raise EngineUnavailable("installer.preflight has no preflight()")
-        return [
-            PreflightRow(
-                str(getattr(f, "severity", "")),
-                str(getattr(f, "host", "")),
-                str(getattr(f, "check", "")),
-                str(getattr(f, "found", "")),
-                str(getattr(f, "remedy", "")),
-            )
-            for f in run(loaded)
-        ]
+        """What `aicloud preflight` runs: discovery, then every check; `preflight.json` lands in the run directory."""
+        from installer.discovery import discover
+        from installer.preflight import preflight
+
+        result = preflight(loaded.site, discover(loaded))
+        return [preflight_row(finding) for finding in result.findings]
 
     def install(
         self,
@@ -117,10 +124,17 @@ class RealEngine:
         on_event: Callable[[Event], None],
         stop: threading.Event,
     ) -> InstallOutcome:
-        try:
-            from installer.run import InstallOptions, install
-        except ImportError as exc:
-            raise EngineUnavailable(f"installer.run: {exc}") from None
+        """`installer.run.install`; its refusals (no bundle, a secret not readable, nothing to resume,
+        an unknown phase) become `InstallRefused`."""
+        from installer.run import (
+            BundleNotFound,
+            InstallOptions,
+            NothingToResume,
+            SecretUnavailable,
+            UnknownPhase,
+            install,
+        )
+
         options = InstallOptions(
             phase=request.phase,
             from_phase=request.from_phase,
@@ -128,19 +142,60 @@ class RealEngine:
             resume=request.resume,
             check=False,
         )
-        result = install(loaded, options, on_event=on_event, stop=stop)
+        try:
+            result = install(loaded, options, on_event=on_event, stop=stop)
+        except (BundleNotFound, NothingToResume, SecretUnavailable, UnknownPhase) as exc:
+            raise InstallRefused(str(exc)) from None
         return InstallOutcome(result.ok, str(result.run_dir), result.exit_code)
 
-    def kubeconfig(self, loaded: LoadedSite, run_dir: str) -> str:
+    def run_summary(self, run_dir: str) -> RunSummary | None:
+        return read_run_summary(Path(run_dir)) if run_dir else None
+
+    def kubeconfig(self, loaded: LoadedSite) -> str | None:
+        """The site's kubeconfig if one exists. No phase of this release writes one (there is no
+        kubernetes playbook yet), so today this is None; the done screen says so."""
         from installer.state import site_state_dir
 
-        return str(site_state_dir(loaded.site.metadata.name) / "kubeconfig")
+        path = site_state_dir(loaded.site.metadata.name) / "kubeconfig"
+        return str(path) if path.is_file() else None
 
 
-def host_facts(host: str, facts: Any) -> HostFacts:
+def preflight_row(finding: Finding) -> PreflightRow:
+    return PreflightRow(finding.severity, finding.host, finding.check, finding.found, finding.remedy)
+
+
+def read_run_summary(run_dir: Path) -> RunSummary | None:
+    """`summary.json` of a run (written by `installer.run` when the run ends; see its module doc).
+
+    It is `state.json` (`installer.run.state.RunState`) plus the run's closing message; a run
+    still going, or killed, has none.
+    """
+    from installer.phases import PHASES
+
+    try:
+        data = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    phases = data.get("phases") or {}
+    ordered = sorted(phases.items(), key=lambda item: PHASES.index(item[0]) if item[0] in PHASES else len(PHASES))
+    by_status: dict[str, list[tuple[str, str]]] = {}
+    for name, phase in ordered:
+        by_status.setdefault(phase.get("status", ""), []).append((name, phase.get("skip_reason", "")))
+    return RunSummary(
+        result=str(data.get("result", "")),
+        done=tuple(name for name, _ in by_status.get("done", [])),
+        skipped=tuple(by_status.get("skipped", [])),
+        failed=tuple(name for name, _ in by_status.get("failed", [])),
+        message=str(data.get("message", "")),
+    )
+
+
+def host_facts(host: str, facts: NodeFacts | HostError) -> HostFacts:
     """A discovery `NodeFacts` (or `HostError`) as the node table shows it."""
-    if not hasattr(facts, "accelerators"):  # HostError: unreachable, auth, host key changed
-        return HostFacts(host, False, error=f"{getattr(facts, 'kind', 'error')}: {getattr(facts, 'message', '')}")
+    from installer.discovery import HostError
+
+    if isinstance(facts, HostError):  # unreachable, auth refused, host key changed
+        return HostFacts(host, False, error=f"{facts.kind}: {facts.message}")
     os_info = facts.os
     os_name = f"{os_info.id} {os_info.version_id}".strip() or os_info.pretty_name
     memory = facts.memory.total_bytes
@@ -152,7 +207,3 @@ def host_facts(host: str, facts: Any) -> HostFacts:
         found = (first.vendor.value, first.model, len(same))
     gpus = f"{found[2]}x {found[1] or found[0]}" if found else "0"
     return HostFacts(host, True, os_name, ram, gpus, str(len(facts.nics)), "", found)
-
-
-def site_base_dir(loaded: LoadedSite) -> Path:
-    return loaded.base_dir

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 LOCALES: tuple[str, ...] = ("en", "zh_CN")
@@ -50,3 +51,15 @@ class Catalog:
     def other(self) -> Catalog:
         """The next locale, for the switch-language binding."""
         return Catalog(LOCALES[(LOCALES.index(self.locale) + 1) % len(LOCALES)])
+
+
+def problem_text(t: Callable[..., str], error: Any, message: str | None = None, with_line: bool = False) -> str:
+    """An engine error (`AnswerFileError`) framed in the catalogue's language.
+
+    The frame ("line 12, field nodes[2].address: ...") is translated; the message is the
+    engine's (English) unless the wizard has its own (`message`).
+    """
+    key = "problem.line" if with_line and error.line else "problem"
+    if not error.field:
+        key += ".file"
+    return t(key, line=error.line, field=error.field, message=message or error.message)

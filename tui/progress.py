@@ -1,6 +1,9 @@
 """What the install screen shows, as plain data: the run's events folded into per-phase and
 per-host state. Pure and cheap (no widgets), so events are applied as fast as they arrive and
 the screen redraws from it a few times a second; `bench/tui.py` measures it.
+
+Log lines are kept as (level, catalogue key, arguments): the screen words them in the current
+language (`log.<key>`); what the engine says (task names, reasons, messages) stays as it is.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from installer.events import (
     PhaseFinished,
     PhaseSkipped,
     PhaseStarted,
+    PhaseVerified,
     RunFinished,
     RunStarted,
     TaskStarted,
@@ -21,6 +25,8 @@ from installer.events import (
 from installer.phases import PHASES
 
 LOG_LINES = 2000
+#: (level, catalogue key under `log.`, arguments); level is info, phase, task, changed or fail
+LogLine = tuple[str, str, dict[str, object]]
 
 
 @dataclass
@@ -53,14 +59,14 @@ class InstallProgress:
     phases: dict[str, PhaseProgress] = field(default_factory=lambda: {p: PhaseProgress(p) for p in PHASES})
     hosts: dict[str, str] = field(default_factory=dict)  # host -> pending/running/ok/changed/failed/...
     failures: list[Failure] = field(default_factory=list)
-    log: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
+    log: deque[LogLine] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     run_dir: str = ""
     current_phase: str = ""
     current_task: str = ""
     finished: RunFinished | None = None
     events: int = 0
     #: log lines appended since the screen last took them (so the pane adds, never redraws all)
-    new_log: list[tuple[str, str]] = field(default_factory=list)
+    new_log: list[LogLine] = field(default_factory=list)
 
     def apply(self, event: Event) -> None:
         self.events += 1
@@ -68,13 +74,14 @@ class InstallProgress:
         if handler is not None:
             handler(self, event)
 
-    def _log(self, level: str, text: str) -> None:
-        self.log.append((level, text))
-        self.new_log.append((level, text))
+    def _log(self, level: str, key: str, **args: object) -> None:
+        line = (level, key, args)
+        self.log.append(line)
+        self.new_log.append(line)
         if len(self.new_log) > LOG_LINES:
             del self.new_log[: len(self.new_log) - LOG_LINES]
 
-    def take_new_log(self) -> list[tuple[str, str]]:
+    def take_new_log(self) -> list[LogLine]:
         lines, self.new_log = self.new_log, []
         return lines
 
@@ -89,13 +96,28 @@ def _run_started(p: InstallProgress, e: RunStarted) -> None:
     p.run_dir = e.run_dir
     p.failures.clear()
     p.finished = None
-    p._log("info", f"run {e.run_id}: {e.run_dir}")
+    p._log("info", "run", run_id=e.run_id, run_dir=e.run_dir)
 
 
 def _phase_skipped(p: InstallProgress, e: PhaseSkipped) -> None:
     phase = p.phases.setdefault(e.phase, PhaseProgress(e.phase))
     phase.status, phase.reason = "skipped", e.reason
-    p._log("info", f"[{e.phase}] skipped: {e.reason}")
+    p._log("info", "skipped", phase=e.phase, reason=e.reason)
+
+
+def _phase_verified(p: InstallProgress, e: PhaseVerified) -> None:
+    """A re-run: hosts whose own record shows the phase still holds are done without running it."""
+    if not e.unchanged:
+        return  # nothing recorded yet (a first install): the phase simply runs
+    for host in e.unchanged:
+        if p.hosts.get(host) not in ("failed", "unreachable"):
+            p.hosts[host] = "done"
+    if not e.rerun:
+        phase = p.phases.setdefault(e.phase, PhaseProgress(e.phase))
+        phase.status, phase.reason = "done", "unchanged"
+    p._log("info", "unchanged", phase=e.phase, hosts=", ".join(e.unchanged))
+    for host, reason in e.rerun.items():
+        p._log("info", "rerun", phase=e.phase, host=host, reason=reason)
 
 
 def _phase_started(p: InstallProgress, e: PhaseStarted) -> None:
@@ -105,25 +127,25 @@ def _phase_started(p: InstallProgress, e: PhaseStarted) -> None:
     for host in e.hosts:
         if p.hosts.get(host) not in ("failed", "unreachable"):
             p.hosts[host] = "running"
-    p._log("phase", f"== {e.phase} ({len(e.hosts)} hosts)")
+    p._log("phase", "phase", phase=e.phase, hosts=len(e.hosts))
 
 
 def _task_started(p: InstallProgress, e: TaskStarted) -> None:
     phase = p.phases.setdefault(e.phase, PhaseProgress(e.phase))
     phase.tasks_started += 1
     p.current_task = e.task
-    p._log("task", f"[{e.phase}] {e.task}")
+    p._log("task", "task", phase=e.phase, task=e.task)
 
 
 def _host_result(p: InstallProgress, e: HostResult) -> None:
     if e.status in ("failed", "unreachable"):
         p.hosts[e.host] = e.status
         p.failures.append(Failure(e.phase, e.host, e.task, e.message))
-        p._log("fail", f"{e.status.upper()} {e.host}: {e.task}: {e.message}")
+        p._log("fail", e.status, host=e.host, task=e.task, message=e.message)
     elif p.hosts.get(e.host) not in ("failed", "unreachable"):
         p.hosts[e.host] = e.status if e.status != "skipped" else p.hosts.get(e.host, "running")
         if e.status == "changed":
-            p._log("changed", f"changed {e.host}: {e.task}")
+            p._log("changed", "changed", host=e.host, task=e.task)
 
 
 def _phase_finished(p: InstallProgress, e: PhaseFinished) -> None:
@@ -131,18 +153,22 @@ def _phase_finished(p: InstallProgress, e: PhaseFinished) -> None:
     phase.status = "done" if e.ok else "failed"
     for host, status in e.hosts.items():
         p.hosts[host] = "done" if status == "done" else "failed"
-    p._log("phase" if e.ok else "fail", f"== {e.phase}: {'ok' if e.ok else 'FAILED'} ({e.changed} changed)")
+    p._log("phase" if e.ok else "fail", "phase_ok" if e.ok else "phase_failed", phase=e.phase, changed=e.changed)
 
 
 def _run_finished(p: InstallProgress, e: RunFinished) -> None:
     p.finished = e
     p.run_dir = e.run_dir or p.run_dir
-    p._log("info" if e.ok else "fail", e.message or ("finished" if e.ok else "failed"))
+    if e.message:
+        p._log("info" if e.ok else "fail", "message", message=e.message)
+    else:
+        p._log("info" if e.ok else "fail", "finished" if e.ok else "run_failed")
 
 
 _HANDLERS = {
     RunStarted: _run_started,
     PhaseSkipped: _phase_skipped,
+    PhaseVerified: _phase_verified,
     PhaseStarted: _phase_started,
     TaskStarted: _task_started,
     HostResult: _host_result,

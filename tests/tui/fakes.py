@@ -6,15 +6,16 @@ import threading
 from collections.abc import Callable
 
 from installer.events import HostResult, PhaseFinished, PhaseSkipped, PhaseStarted, RunFinished, RunStarted, TaskStarted
-from tui.engine import HostFacts, InstallOutcome, InstallRequest, PreflightRow
+from tui.engine import HostFacts, InstallOutcome, InstallRequest, PreflightRow, RunSummary
 
 RUN_DIR = "/var/lib/aicloud-test/runs/r1"
 
 
 class FakeEngine:
-    def __init__(self, fail_host: str | None = None, tasks: int = 2):
+    def __init__(self, fail_host: str | None = None, tasks: int = 2, kubeconfig: str | None = None):
         self.fail_host = fail_host
         self.tasks = tasks
+        self.kubeconfig_path = kubeconfig
         self.requests: list[InstallRequest] = []
         self.events: list[object] = []
 
@@ -63,5 +64,12 @@ class FakeEngine:
 
         return emit
 
-    def kubeconfig(self, loaded, run_dir: str) -> str:
-        return "/var/lib/aicloud-test/kubeconfig"
+    def run_summary(self, run_dir: str) -> RunSummary | None:
+        """What the real engine's summary.json says after the scripted run above succeeded."""
+        if run_dir != RUN_DIR or not any(isinstance(e, RunFinished) and e.ok for e in self.events):
+            return None
+        skipped = (("accelerators", "no node has accelerators"), ("fabric", "fabric.type is none"))
+        return RunSummary("succeeded", ("preflight", "bundle", "os"), skipped)
+
+    def kubeconfig(self, loaded) -> str | None:
+        return self.kubeconfig_path

@@ -55,3 +55,32 @@ def test_discovered_facts_fill_the_node_table_columns():
     assert row.accelerators == ("nvidia", "H100 SXM5 80GB", 8)
     down = host_facts("gpu02", HostError("gpu02", "10.0.0.12", "unreachable", "timed out"))
     assert not down.reachable and "timed out" in down.error
+
+
+def test_every_key_the_code_builds_is_in_the_catalogue():
+    """Keys made at run time: log lines, syntax hints, preflight results, error frames."""
+    english = set(messages("en"))
+    progress = (TUI / "progress.py").read_text()
+    built = {f"log.{key}" for key in re.findall(r'_log\(\s*"\w+",\s*"(\w+)"', progress)}
+    built |= {"log.failed", "log.unreachable", "log.phase_ok", "log.phase_failed", "log.run_failed"}
+    built |= set(re.findall(r'"(syntax\.\w+)"', (TUI / "widgets" / "entries.py").read_text()))
+    built |= {f"preflight.mark.{severity}" for severity in ("pass", "warn", "fail")}
+    built |= {"problem", "problem.file", "problem.line", "problem.line.file"}
+    assert len(built) > 20
+    assert sorted(built - english) == []
+
+
+def test_an_engine_error_is_framed_in_the_language_and_keeps_the_engines_words():
+    from installer.errors import AnswerFileError
+    from tui.i18n import problem_text
+
+    error = AnswerFileError("site.yaml", 14, 7, "nodes[2].address", "'10.0.0.300' is not an IPv4 address")
+    assert problem_text(Catalog("en"), error, with_line=True) == (
+        "line 14, field nodes[2].address: '10.0.0.300' is not an IPv4 address"
+    )
+    assert problem_text(Catalog("zh_CN"), error, with_line=True) == (
+        "第 14 行,字段 nodes[2].address:'10.0.0.300' is not an IPv4 address"
+    )
+    assert problem_text(Catalog("zh_CN"), error) == "字段 nodes[2].address:'10.0.0.300' is not an IPv4 address"
+    whole = AnswerFileError("site.yaml", 3, 1, "", "duplicate key 'nodes'")
+    assert problem_text(Catalog("zh_CN"), whole, with_line=True) == "第 3 行:duplicate key 'nodes'"

@@ -6,24 +6,15 @@ Update after an intended change with `pytest tests/tui --snapshot-update` and re
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.sitedata import ROOT
 from tests.tui.fakes import FakeEngine
 from tui.app import AicloudApp
 
 LOCALES = ("en", "zh_CN")
 EDIT_STEPS = ("site", "nodes", "networks", "fabric", "accelerators", "kubernetes", "platform", "review")
-
-
-@pytest.fixture
-def roce_file(tmp_path: Path) -> Path:
-    path = tmp_path / "work" / "roce-4node.yaml"
-    shutil.copy(ROOT / "inventory-examples" / "roce-4node.yaml", path)
-    return path
 
 
 @pytest.mark.parametrize("locale", LOCALES)

@@ -6,7 +6,7 @@ import asyncio
 import functools
 from pathlib import Path
 
-from textual.widgets import DataTable, Input, Log, Static
+from textual.widgets import DataTable, Input, Log, OptionList, Static
 
 from installer.site import load_site
 from tests.tui.fakes import RUN_DIR, FakeEngine
@@ -167,6 +167,9 @@ async def test_install_shows_progress_events_and_resumes_after_a_failure(lab_fil
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+n")  # Install: the saved file, loaded again from disk
+        await pilot.pause()
+        assert screen_name(app) == "InstallDialog"  # which phases will run, as the CLI asks
+        await pilot.press("enter")  # the whole plan
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert screen_name(app) == "InstallScreen"
@@ -183,7 +186,7 @@ async def test_install_shows_progress_events_and_resumes_after_a_failure(lab_fil
         await pilot.press("ctrl+r")  # Resume
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert engine.requests[-1].resume is True
+        assert engine.requests[-1].resume is True and engine.requests[0].phase is None
         assert app.install_progress.ok is True
         await pilot.click("#done")
         await pilot.pause()
@@ -205,3 +208,190 @@ async def test_switching_language_keeps_the_work_and_changes_the_texts(lab_file:
         await pilot.press("ctrl+l")
         await pilot.pause()
         assert "Networks" in str(app.screen.query_one("#title", Static).render())
+
+
+@sync
+async def test_install_asks_first_and_can_run_one_phase_which_resume_repeats(lab_file: Path):
+    engine = FakeEngine(fail_host="lab-node2")
+    app = AicloudApp(lab_file, locale="en", engine=engine, start="review")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        options = app.screen.query_one("#install-phases", OptionList)
+        texts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert texts == [
+            "All phases of the plan: preflight, bundle, os, runtime",  # the lab plan's running phases
+            "Only preflight",
+            "Only bundle",
+            "Only os",
+            "Only runtime",
+        ]
+        await pilot.press("escape")  # back out: nothing starts
+        await pilot.pause()
+        assert screen_name(app) == "ReviewScreen" and engine.requests == []
+
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("down", "down", "down", "enter")  # only os
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen_name(app) == "InstallScreen"
+        assert engine.requests[-1].phase == "os" and app.install_progress.ok is False
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        assert (engine.requests[-1].phase, engine.requests[-1].resume) == ("os", True)
+
+
+@sync
+async def test_done_shows_the_real_runs_directory_and_summary_and_no_kubeconfig(lab_site_with_a_key: Path):
+    from tui.engine import RealEngine
+
+    app = AicloudApp(lab_site_with_a_key, locale="en", engine=RealEngine(), start="install")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.loaded_site = load_site(lab_site_with_a_key)
+        app.start_install(resume=False, phase="fabric")  # the one phase that needs no host on the lab file
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.install_progress.ok is True
+        await pilot.click("#done")
+        await pilot.pause()
+        assert screen_name(app) == "DoneScreen"
+        run_dir = app.install_outcome.run_dir
+        assert (Path(run_dir) / "summary.json").is_file()
+        text = {s.id: str(s.render()) for s in app.screen.query(Static) if s.id}
+        assert run_dir in text["done-run-dir"]
+        assert text["done-summary"] == "Phases done: none\nSkipped: fabric (fabric.type is none)"
+        assert "the Kubernetes phase is not part of this release" in text["done-kubeconfig"]
+        assert "kubectl" not in text["done-next"]
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        text = {s.id: str(s.render()) for s in app.screen.query(Static) if s.id}
+        assert text["done-summary"] == "已完成的阶段:无\n已跳过:fabric (fabric.type is none)"
+        assert "尚不包含 Kubernetes 阶段" in text["done-kubeconfig"]
+
+
+@sync
+async def test_done_shows_the_kubeconfig_and_kubectl_when_the_file_exists(lab_file: Path):
+    engine = FakeEngine(kubeconfig="/var/lib/aicloud-test/kubeconfig")
+    app = AicloudApp(lab_file, locale="en", engine=engine, start="install")
+    async with app.run_test(size=SIZE) as pilot:
+        app.loaded_site = load_site(lab_file)
+        app.start_install(resume=False)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.goto("done")
+        await pilot.pause()
+        text = {s.id: str(s.render()) for s in app.screen.query(Static) if s.id}
+        assert text["done-kubeconfig"] == "kubeconfig: /var/lib/aicloud-test/kubeconfig"
+        assert "kubectl --kubeconfig /var/lib/aicloud-test/kubeconfig get nodes" in text["done-next"]
+        assert text["done-summary"].startswith("Phases done: preflight, bundle, os\nSkipped: accelerators")
+
+
+async def edit_node(pilot, index: int) -> None:
+    table = pilot.app.screen.query_one("#nodes", DataTable)
+    table.focus()
+    table.move_cursor(row=index)
+    await pilot.pause()
+    assert pilot.app.screen.current == index
+
+
+def message_of(app, selector: str) -> str:
+    return str(row(app, selector).query_one(".field-message", Static).render())
+
+
+def last_notification(app) -> str:
+    return list(app._notifications)[-1].message
+
+
+@sync
+async def test_node_labels_taints_and_fabric_nics_are_edited_validated_saved_and_reloaded(roce_file: Path):
+    app = AicloudApp(roce_file, locale="en", engine=FakeEngine(), start="nodes")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await edit_node(pilot, 1)  # gpu02
+
+        await type_into(pilot, "#node-labels Input", "aicloud.io/pool=training, zone")
+        assert row(app, "#node-labels").has_class("-invalid")
+        assert message_of(app, "#node-labels") == "! 'zone' is not key=value"  # the wizard's own hint
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert screen_name(app) == "NodesScreen"
+        assert last_notification(app) == "Fix this first: field nodes[1].labels: 'zone' is not key=value"
+        await type_into(pilot, "#node-labels Input", "aicloud.io/pool=training, zone=a")
+        assert not row(app, "#node-labels").has_class("-invalid")
+
+        await type_into(pilot, "#node-taints Input", "gpu=true:NoSchedul")
+        assert row(app, "#node-taints").has_class("-invalid")
+        assert "NoSchedule" in message_of(app, "#node-taints")  # the engine's message: the valid choices
+        await type_into(pilot, "#node-taints Input", "gpu=true:NoSchedule, maintenance:NoExecute")
+        assert not row(app, "#node-taints").has_class("-invalid")
+
+        await type_into(pilot, "#node-nics Input", "ens0f0np0 0 10.20.0.12/24, ens1f0np0 1 10.99.0.12/24")
+        assert row(app, "#node-nics").has_class("-invalid")
+        assert "outside rail 1" in message_of(app, "#node-nics")  # an engine rule, live
+        await type_into(pilot, "#node-nics Input", "ens0f0np0 0 10.20.0.12/24, ens1f0np0 1 10.21.0.12/24")
+        assert not row(app, "#node-nics").has_class("-invalid")
+        assert app.draft.validate() == []
+
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not app.draft.dirty
+
+    saved = load_site(roce_file).site.nodes[1]
+    assert saved.labels == {"aicloud.io/pool": "training", "zone": "a"}
+    assert [(t.key, t.value, t.effect.value) for t in saved.taints] == [
+        ("gpu", "true", "NoSchedule"),
+        ("maintenance", "", "NoExecute"),
+    ]
+    assert [(n.name, n.rail, str(n.address)) for n in saved.fabric_nics] == [
+        ("ens0f0np0", 0, "10.20.0.12/24"),
+        ("ens1f0np0", 1, "10.21.0.12/24"),
+    ]
+    text = roce_file.read_text()  # flow style kept where the file had it
+    assert "    labels: {aicloud.io/pool: training, zone: a}\n" in text
+    assert "      - key: gpu\n        value: 'true'\n        effect: NoSchedule\n" in text
+    assert "      - {name: ens1f0np0, rail: 1, address: 10.21.0.12/24}\n" in text
+    assert "10.22.0.12/24" not in text
+    assert "# Four 8-GPU servers on a RoCE v2 fabric" in text  # the file's comments survive
+
+    reopened = AicloudApp(roce_file, locale="en", engine=FakeEngine(), start="nodes")
+    async with reopened.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await edit_node(pilot, 1)
+        screen = reopened.screen
+        assert screen.query_one("#node-labels Input", Input).value == "aicloud.io/pool=training, zone=a"
+        assert screen.query_one("#node-taints Input", Input).value == "gpu=true:NoSchedule, maintenance:NoExecute"
+        nics = screen.query_one("#node-nics Input", Input).value
+        assert nics == "ens0f0np0 0 10.20.0.12/24, ens1f0np0 1 10.21.0.12/24"
+        assert not reopened.draft.dirty  # showing a node changes nothing
+
+
+@sync
+async def test_a_fabric_nic_before_the_fabric_is_chosen_is_settled_on_the_fabric_step(lab_file: Path):
+    app = AicloudApp(lab_file, locale="zh_CN", engine=FakeEngine(), start="nodes")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await edit_node(pilot, 1)
+        await type_into(pilot, "#node-nics Input", "ib0 0")
+        assert message_of(app, "#node-nics").startswith("! 'ib0 0' 不是“名称 轨道 地址”的形式")
+        await pilot.press("ctrl+n")  # text that is not data refuses Next here
+        await pilot.pause()
+        assert screen_name(app) == "NodesScreen"
+        assert last_notification(app).startswith("请先修正:字段 nodes[1].fabricNics:'ib0 0' 不是")
+
+        await type_into(pilot, "#node-nics Input", "ib0 0 10.20.0.11/24")
+        assert "fabric.type is none" in message_of(app, "#node-nics")  # the engine's rule, shown here
+        errors = str(app.screen.query_one("#errors", Static).render())
+        assert errors.startswith("暂时可以继续")
+        await pilot.press("ctrl+n")  # ... and settled on the Fabric step
+        await pilot.pause()
+        assert screen_name(app) == "NetworksScreen"
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert screen_name(app) == "FabricScreen"
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert screen_name(app) == "FabricScreen"
+        assert "fabric.type is none" in last_notification(app)

@@ -1,7 +1,9 @@
 """What every editing step shares: a title with the step, bound fields, live validation,
 the screen's own errors, and Back / Next (Next refused, with the reason, while the screen
 has errors). Screens say which answer-file fields they own with `OWNS` (regexes over the
-engine's error field names); every error is owned by some screen, and all by review.
+engine's error field names); every error is owned by some screen, and all by review. An error
+whose code is in `LATER` is shown but does not refuse Next: a later step owns it too and
+settles it (a fabric NIC typed on Nodes before the fabric type is chosen on Fabric).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Footer, Input, Select, Static
 
+from tui.i18n import problem_text
 from tui.screens import STEPS
 from tui.screens.localized import LocalizedScreen
 from tui.widgets.fields import FieldRow, SecretRow, owns
@@ -23,6 +26,7 @@ from tui.widgets.fields import FieldRow, SecretRow, owns
 class WizardScreen(LocalizedScreen):
     STEP: ClassVar[str] = ""
     OWNS: ClassVar[tuple[str, ...]] = ()
+    LATER: ClassVar[frozenset[str]] = frozenset()
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("ctrl+n", "next", "key.next", priority=True),
         Binding("ctrl+b", "back", "key.back", priority=True),
@@ -72,6 +76,23 @@ class WizardScreen(LocalizedScreen):
     def my_errors(self) -> list[Any]:
         return [e for e in self.draft.validate() if self._owns.match(e.field)]
 
+    def blocking(self, errors: list[Any]) -> list[Any]:
+        """The errors that refuse Next here (not those a later step settles)."""
+        return [e for e in errors if e.code not in self.LATER]
+
+    def message_of(self, error: Any) -> str:
+        """The engine's message, or the wizard's own hint when a row's text could not become data."""
+        for row in self.query(FieldRow):
+            if owns(row.binding.field, error.field):
+                hint = row.hint()
+                if hint:
+                    return hint
+        return error.message
+
+    def problem(self, error: Any, with_line: bool = False) -> str:
+        """An error framed in the wizard's language (`field X: ...`, `line N, field X: ...`)."""
+        return problem_text(self.t, error, self.message_of(error), with_line)
+
     def revalidate(self) -> None:
         errors = self.my_errors()
         shown: set[int] = set()
@@ -81,15 +102,20 @@ class WizardScreen(LocalizedScreen):
                 if owns(row.binding.field, error.field):
                     messages.append(error.message)
                     shown.add(i)
-            row.show_errors(messages)
+            hint = row.hint() if messages else None
+            row.show_errors([hint] if hint else messages)
         rest = [e for i, e in enumerate(errors) if i not in shown]
         self.show_screen_errors(errors, rest)
         self.after_validation(errors)
 
     def show_screen_errors(self, errors: list[Any], rest: list[Any]) -> None:
-        lines = [self.t("errors.count", count=len(errors))] if errors else [self.t("errors.none")]
-        lines += [f"! {e.field or '-'}: {e.message}" for e in rest]
-        self.update_static("#errors", "\n".join(lines), invalid=bool(errors))
+        blocking = self.blocking(errors)
+        if blocking:
+            lines = [self.t("errors.count", count=len(blocking))]
+        else:
+            lines = [self.t("errors.later", count=len(errors)) if errors else self.t("errors.none")]
+        lines += ["! " + self.problem(e) for e in rest]
+        self.update_static("#errors", "\n".join(lines), invalid=bool(blocking))
 
     def update_static(self, selector: str, text: str, invalid: bool | None = None) -> None:
         """Update a text only when it changed: an update can cost a relayout, on every keystroke."""
@@ -137,13 +163,12 @@ class WizardScreen(LocalizedScreen):
 
     def refuse_if_invalid(self) -> bool:
         """Say why the screen cannot be left forward; True when it was refused."""
-        errors = self.my_errors()
+        errors = self.blocking(self.my_errors())
         if not errors:
             return False
-        first = errors[0]
         self.app.bell()
         self.notify(
-            self.t("next.refused", field=first.field or "-", message=first.message),
+            self.t("next.refused", problem=self.problem(errors[0])),
             severity="error",
             title=self.t("next.refused.title"),
         )

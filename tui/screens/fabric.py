@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Label, Static
 
 from tui.screens.base import WizardScreen
+from tui.widgets import entries
 from tui.widgets.fields import CheckRow, ChoiceRow, FieldBinding, FieldRow
 
 
@@ -68,7 +69,7 @@ class FabricScreen(WizardScreen):
     def show_type(self) -> None:
         self.query_one("#qos").display = self.fabric_type() == "roce"
         nics = [
-            f"{n.get('name')}: " + ", ".join(f"{x.get('name')}@{x.get('address')}" for x in n.get("fabricNics") or [])
+            f"{n.get('name')}: {entries.to_text('nics', n.get('fabricNics'))}"
             for n in self.draft.nodes()
             if isinstance(n, dict) and n.get("fabricNics")
         ]

@@ -60,7 +60,7 @@ class InstallScreen(LocalizedScreen):
         self._drawn = -1
         progress = self.app.install_progress
         if progress is not None:
-            self.query_one("#log", Log).write_lines(self.log_line(level, text) for level, text in progress.log)
+            self.query_one("#log", Log).write_lines(self.log_line(*line) for line in progress.log)
             progress.take_new_log()
         self.redraw()
         self.set_interval(self.REFRESH_SECONDS, self.redraw)
@@ -76,7 +76,7 @@ class InstallScreen(LocalizedScreen):
         self.query_one("#hosts", Static).update(self.hosts_text(progress))
         new = progress.take_new_log()
         if new:
-            self.query_one("#log", Log).write_lines(self.log_line(level, text) for level, text in new)
+            self.query_one("#log", Log).write_lines(self.log_line(*line) for line in new)
         failures = progress.failures
         box = self.query_one("#failures", Static)
         box.display = bool(failures)
@@ -118,8 +118,8 @@ class InstallScreen(LocalizedScreen):
             text.append("\n" if i % 2 else "  ")
         return text
 
-    def log_line(self, level: str, text: str) -> str:
-        return ("!! " if level == "fail" else "   ") + text
+    def log_line(self, level: str, key: str, args: dict[str, object]) -> str:
+        return ("!! " if level == "fail" else "   ") + self.t(f"log.{key}", **args)
 
     # -- actions -------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""Nodes: SSH access (secrets by reference only), the node table, one node's editor, pasting a
-list of addresses, and Discover, which fills the hardware columns as hosts answer."""
+"""Nodes: SSH access (secrets by reference only), the node table, one node's editor (name,
+address, roles, labels, taints, fabric NICs), pasting a list of addresses, and Discover, which
+fills the hardware columns as hosts answer."""
 
 from __future__ import annotations
 
@@ -10,18 +11,23 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, Checkbox, DataTable, Label
+from textual.widgets import Button, Checkbox, DataTable, Input, Label
 
 from tui.screens.base import WizardScreen
-from tui.widgets.fields import FieldBinding, FieldRow, SecretRow, Tick
+from tui.widgets import entries
+from tui.widgets.fields import EntriesRow, FieldBinding, FieldRow, SecretRow, Tick
 
-NODE_FIELDS = r"nodes(\[\d+\](\.(name|address|roles|labels|taints|disks).*)?)?$"
+NODE_FIELDS = r"nodes(\[\d+\](\.(name|address|roles|labels|taints|fabricNics|disks).*)?)?$"
+#: the node editor's one-line rows: answer-file key, binding kind (`tui.widgets.entries`), label key
+NODE_ENTRIES = (("labels", "labels"), ("taints", "taints"), ("fabricNics", "nics"))
 
 
 class NodesScreen(WizardScreen):
     STEP = "nodes"
     CSS_PATH = "nodes.tcss"
     OWNS = (r"ssh", NODE_FIELDS, r"network\.managementCidr")
+    # Settled on the Fabric step (fabric type and rails), which owns fabric NICs too.
+    LATER = frozenset({"fabric_nics_without_fabric", "unknown_rail", "nic_outside_rail"})
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("ctrl+o", "add_node", "key.add_node", show=False),
         Binding("ctrl+r", "remove_node", "key.remove_node", show=False),
@@ -67,6 +73,15 @@ class NodesScreen(WizardScreen):
             yield Label(self.t("nodes.roles"), classes="field-label")
             for role in self.roles:
                 yield Tick(role, id=f"role-{role}", compact=True)
+        for key, kind in NODE_ENTRIES:
+            yield EntriesRow(
+                FieldBinding(("nodes", 0, key), kind, True),
+                self.t(f"nodes.{kind}"),
+                None,
+                placeholder=self.t(f"nodes.{kind}.placeholder"),
+                id=f"node-{kind}",
+                classes="field node-entries",  # classes replaces the default "field"
+            )
 
     def extra_buttons(self) -> ComposeResult:
         # the shortcut is on the button: the footer has no room for four more keys at 80 columns
@@ -122,24 +137,28 @@ class NodesScreen(WizardScreen):
 
     def edit(self, index: int) -> None:
         nodes = self.draft.nodes()
-        editor_shown = bool(nodes)
-        for widget in (*self.query("#node-name, #node-address"), self.query_one("#roles")):
-            widget.display = editor_shown
+        for widget in (*self.query("#node-name, #node-address, .node-entries"), self.query_one("#roles")):
+            widget.display = bool(nodes)
         if not nodes:
             self.query_one("#editing", Label).update(self.t("nodes.empty"))
             return
         self.current = index = max(0, min(index, len(nodes) - 1))
         node = nodes[index] if isinstance(nodes[index], dict) else {}
         self.query_one("#editing", Label).update(self.t("nodes.editing", n=index + 1, name=node.get("name", "")))
-        for key in ("name", "address"):
-            row = self.query_one(f"#node-{key}", FieldRow)
-            row.binding = FieldBinding(("nodes", index, key))
-            field_input = row.query_one(".field-input")
-            field_input.binding = row.binding
-            field_input.value = str(node.get(key, "") or "")
-        roles = node.get("roles") or []
-        for role in self.roles:
-            self.query_one(f"#role-{role}", Checkbox).value = role in roles
+        rows = [("name", "str", "name"), ("address", "str", "address")]
+        rows += [(key, kind, kind) for key, kind in NODE_ENTRIES]
+        # Showing a node is not editing it: the values go in without Changed events.
+        with self.prevent(Input.Changed, Checkbox.Changed):
+            for key, kind, row_id in rows:
+                row = self.query_one(f"#node-{row_id}", FieldRow)
+                row.binding = FieldBinding(("nodes", index, key), kind, kind != "str")
+                field_input = row.query_one(".field-input", Input)
+                field_input.binding = row.binding
+                value = node.get(key)
+                field_input.value = entries.to_text(kind, value) if kind != "str" else str(value or "")
+            roles = node.get("roles") or []
+            for role in self.roles:
+                self.query_one(f"#role-{role}", Checkbox).value = role in roles
         self.revalidate()
 
     @on(DataTable.RowHighlighted, "#nodes")
@@ -206,23 +225,18 @@ class NodesScreen(WizardScreen):
         try:
             loaded = self.draft.loaded()
         except InvalidAnswerFile as exc:
-            first = exc.errors[0]
-            self.notify(self.t("discover.invalid", field=first.field, message=first.message), severity="error")
+            self.notify(self.t("discover.invalid", problem=self.problem(exc.errors[0])), severity="error")
             return
         self.notify(self.t("discover.started", count=len(loaded.site.nodes)))
         self.discover(loaded)
 
     @work(thread=True, exclusive=True, group="discover")
     def discover(self, loaded: Any) -> None:
-        from tui.engine import EngineUnavailable
-
         try:
             self.app.engine.discover(
                 loaded, lambda facts: self.app.call_from_thread(self.host_found, facts), self._stop
             )
-        except EngineUnavailable as exc:
-            self.app.call_from_thread(self.notify, self.t("engine.unavailable", what=str(exc)), severity="warning")
-        except Exception as exc:
+        except Exception as exc:  # DiscoveryError (e.g. the key cannot be read) or a bug: shown, not raised
             self.app.call_from_thread(self.notify, self.t("discover.failed", reason=str(exc)), severity="error")
         else:
             self.app.call_from_thread(self.notify, self.t("discover.done"))

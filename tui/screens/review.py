@@ -40,7 +40,7 @@ class ReviewScreen(WizardScreen):
         box = self.query_one("#errors", Static)
         box.set_class(bool(errors), "-invalid")
         box.update(self.t("review.valid") if not errors else self.t("errors.count", count=len(errors)))
-        lines = [f"! {self.t('review.line', line=e.line or '-')} {e.field or '-'}: {e.message}" for e in errors]
+        lines = ["! " + self.problem(e, with_line=True) for e in errors]
         detail = self.query_one("#review-errors", Static)
         detail.update("\n".join(lines))
         detail.display = bool(lines)
@@ -63,14 +63,9 @@ class ReviewScreen(WizardScreen):
 
     @work(thread=True, exclusive=True, group="preflight")
     def preflight(self, loaded: Any) -> None:
-        from tui.engine import EngineUnavailable
-
         try:
             rows = self.app.engine.preflight(loaded)
-        except EngineUnavailable as exc:
-            self.app.call_from_thread(self.notify, self.t("engine.unavailable", what=str(exc)), severity="warning")
-            return
-        except Exception as exc:
+        except Exception as exc:  # DiscoveryError (e.g. the key cannot be read) or a bug: shown, not raised
             self.app.call_from_thread(self.notify, self.t("preflight.failed", reason=str(exc)), severity="error")
             return
         self.app.call_from_thread(self.show_preflight, rows)
@@ -78,9 +73,8 @@ class ReviewScreen(WizardScreen):
     def show_preflight(self, rows: list[Any]) -> None:
         table = self.query_one("#preflight", DataTable)
         table.clear()
-        marks = {"fail": "!! FAIL", "warn": "!  warn", "pass": "ok"}
         for row in rows:
-            table.add_row(marks.get(row.severity, row.severity), row.host, row.check, row.found, row.remedy)
+            table.add_row(self.t(f"preflight.mark.{row.severity}"), row.host, row.check, row.found, row.remedy)
         table.display = True
         failed = sum(r.severity == "fail" for r in rows)
         self.notify(
@@ -112,14 +106,27 @@ class ReviewScreen(WizardScreen):
             )
 
     def install(self) -> None:
-        """Install the saved file, loaded again from disk: what `aicloud install -f` would run."""
+        """Install the saved file, loaded again from disk: what `aicloud install -f` would run.
+
+        As the CLI does, say which phases will run before starting; one phase may be chosen
+        (`--phase`), e.g. preflight again after fixing a host."""
         from installer.errors import InvalidAnswerFile
+        from installer.plan import build_plan
         from installer.site import load_site
+        from tui.screens.dialogs import InstallDialog
 
         try:
-            self.app.loaded_site = load_site(self.draft.path)
+            loaded = load_site(self.draft.path)
         except InvalidAnswerFile as exc:
-            self.notify(str(exc.errors[0]), severity="error")
+            self.notify(self.problem(exc.errors[0], with_line=True), severity="error")
             return
-        self.app.start_install(resume=False)
-        self.app.goto("install")
+        running = [p.phase for p in build_plan(loaded.site, loaded.release).phases if p.runs]
+
+        def chosen(phase: str | None) -> None:
+            if phase is None:
+                return
+            self.app.loaded_site = loaded
+            self.app.start_install(resume=False, phase=phase or None)
+            self.app.goto("install")
+
+        self.app.push_screen(InstallDialog(loaded.release.version, len(loaded.site.nodes), running), chosen)

@@ -18,8 +18,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from installer.errors import Loc, format_loc
+from tui.widgets import entries
 
-Kind = Literal["str", "int", "list", "bool", "choice", "secret-kind", "secret-value"]
+Kind = Literal["str", "int", "list", "bool", "choice", "secret-kind", "secret-value", "labels", "taints", "nics"]
 _INT = re.compile(r"-?\d+")
 _LIST_SPLIT = re.compile(r"[,\s]+")
 NONE = "-"  # the "no value" choice of an optional select
@@ -41,6 +42,8 @@ class FieldBinding:
             return bool(raw)
         if self.kind == "choice":
             return None if raw in (NONE, Select.NULL) else raw
+        if self.kind in entries.KINDS:
+            return entries.parse(self.kind, str(raw))[0]
         text = str(raw).strip()
         if self.kind == "list":
             return [item for item in _LIST_SPLIT.split(text) if item]
@@ -86,6 +89,10 @@ class FieldRow(Vertical):
         field_input.binding = self.binding  # type: ignore[attr-defined]
         return field_input
 
+    def hint(self) -> str | None:
+        """The wizard's own message for what is typed, when it says more than the engine's; None here."""
+        return None
+
     def show_errors(self, messages: list[str]) -> None:
         if messages == getattr(self, "_shown", None):
             return  # unchanged: no restyle, no relayout (this runs on every keystroke)
@@ -93,6 +100,18 @@ class FieldRow(Vertical):
         self.set_class(bool(messages), "-invalid")
         self.query_one(".field-label", Label).update(("! " if messages else "") + self.label)
         self.query_one(".field-message", Static).update("\n".join(f"! {m}" for m in messages))
+
+
+class EntriesRow(FieldRow):
+    """Labels, taints or fabric NICs as one line (see `tui.widgets.entries`)."""
+
+    def __init__(self, binding: FieldBinding, label: str, value: Any, **kwargs: Any):
+        super().__init__(binding, label, entries.to_text(binding.kind, value), **kwargs)
+
+    def hint(self) -> str | None:
+        text = self.query_one(".field-input", Input).value
+        problem = entries.parse(self.binding.kind, text)[1]
+        return None if problem is None else self.app.t(problem[0], **problem[1])
 
 
 class ChoiceRow(FieldRow):
