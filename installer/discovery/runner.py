@@ -16,6 +16,7 @@ import io
 import json
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -49,6 +50,11 @@ logging.getLogger("pyinfra").propagate = False
 
 CONNECT_TIMEOUT = 10
 COMMAND_TIMEOUT = 30
+#: a host still not done after this long has its connection closed and is reported unreachable.
+#: pyinfra's own command timeout is a gevent timer that cannot fire while a thread blocks on a
+#: channel whose peer vanished (powered off mid-command), so without this a dead host hangs
+#: discovery until TCP gives up, many minutes later.
+HOST_DEADLINE = 120.0
 MAX_PARALLEL = 64
 _MISSING = "##AICLOUD_NO_COMMAND##"
 
@@ -120,6 +126,7 @@ def discover(
     run_id: str | None = None,
     on_host: HostCallback | None = None,
     connect_timeout: int = CONNECT_TIMEOUT,
+    host_deadline: float = HOST_DEADLINE,
 ) -> Discovery:
     """Read every node of the site in parallel; write `discovery.json` into the run directory."""
     site = loaded.site
@@ -140,7 +147,8 @@ def discover(
     else:
 
         def one(node: Node) -> _HostResult:
-            result = _discover_host(node, connection_data(site, loaded.base_dir, pkey, node), known, connect_timeout)
+            data = connection_data(site, loaded.base_dir, pkey, node)
+            result = _discover_host(node, data, known, connect_timeout, host_deadline)
             if on_host is not None:
                 on_host(node.name, result.outcome)
             return result
@@ -167,14 +175,50 @@ def _error_kind(message: str) -> str:
 
 
 def _on_host(
-    node: Node, data: dict[str, Any], known: KnownHosts, connect_timeout: int, work: Callable[[State, Any], Any]
+    node: Node,
+    data: dict[str, Any],
+    known: KnownHosts,
+    connect_timeout: int,
+    deadline: float,
+    work: Callable[[State, Any], Any],
 ) -> _HostResult:
-    """Connect to one node, check its host key, run `work(state, host)`, disconnect."""
+    """Connect to one node, check its host key, run `work(state, host)`, disconnect; give up
+    after `deadline` seconds by closing the connection under the blocked reads."""
     began = time.monotonic()
     address = str(node.address)
     inventory = Inventory(([(node.name, data)], {}))
     state = State(inventory, Config(CONNECT_TIMEOUT=connect_timeout))
     host = inventory.get_host(node.name)
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        client = getattr(host.connector, "client", None)
+        if client is not None:
+            client.close()  # blocked channel reads now end; the work below fails and returns
+
+    timer = threading.Timer(deadline, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        result = _connected(node, host, state, known, began, work)
+    finally:
+        timer.cancel()
+    if expired.is_set():  # cut short: whatever it read is partial
+        message = f"connection lost while reading it: no answer within {deadline:.0f} s, connection closed"
+        return _HostResult(HostError(node.name, address, "unreachable", message), None, time.monotonic() - began)
+    return result
+
+
+def _connected(
+    node: Node,
+    host: Any,
+    state: State,
+    known: KnownHosts,
+    began: float,
+    work: Callable[[State, Any], Any],
+) -> _HostResult:
+    address = str(node.address)
     try:
         host.connect(raise_exceptions=True, show_errors=False)
     except ConnectError as exc:
@@ -197,8 +241,10 @@ def _on_host(
         host.disconnect()
 
 
-def _discover_host(node: Node, data: dict[str, Any], known: KnownHosts, connect_timeout: int) -> _HostResult:
-    return _on_host(node, data, known, connect_timeout, lambda state, host: _read_facts(state, host, node))
+def _discover_host(
+    node: Node, data: dict[str, Any], known: KnownHosts, connect_timeout: int, deadline: float
+) -> _HostResult:
+    return _on_host(node, data, known, connect_timeout, deadline, lambda state, host: _read_facts(state, host, node))
 
 
 def read_fact(
@@ -208,6 +254,7 @@ def read_fact(
     *args: Any,
     home: Path | None = None,
     connect_timeout: int = CONNECT_TIMEOUT,
+    host_deadline: float = HOST_DEADLINE,
 ) -> dict[str, Any]:
     """One fact from some of the site's nodes at once, under discovery's connection and host-key
     rules. Per host: the fact's value, or a `HostError` (unreachable, auth, changed key, failed)."""
@@ -231,7 +278,7 @@ def read_fact(
 
     def one(node: Node) -> tuple[str, Any]:
         data = connection_data(site, loaded.base_dir, pkey, node)
-        return node.name, _on_host(node, data, known, connect_timeout, work).outcome
+        return node.name, _on_host(node, data, known, connect_timeout, host_deadline, work).outcome
 
     if not nodes:
         return {}

@@ -16,6 +16,8 @@ from tests.lab.conftest import unique_lab_name
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted(p.parents[2].name for p in (ROOT / "roles").glob("*/molecule/default/molecule.yml"))
+#: scenarios whose create/prepare serve the offline bundle from the lab's deploy host
+NEEDS_BUNDLE = {"bundle_server", "time_sync", "containerd"}
 
 
 @pytest.mark.lab
@@ -30,7 +32,7 @@ def test_role_converges_and_is_idempotent_on_a_lab_host(role, lab_prerequisites,
         "ANSIBLE_FORCE_COLOR": "0",
         "NO_COLOR": "1",
     }
-    if role == "bundle_server":
+    if role in NEEDS_BUNDLE:
         # The scenario serves a built lab bundle; build it here (incremental, shared apt cache)
         # so that create and converge name the same directory.
         bundle = lab_home / "molecule-bundle" / "lab-2026.11"
@@ -59,6 +61,9 @@ def test_role_converges_and_is_idempotent_on_a_lab_host(role, lab_prerequisites,
         )
     output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
     assert result.returncode == 0, output[-4000:]
-    for step in ("converge", "idempotence", "verify"):
+    steps = ["converge", "idempotence", "verify"]
+    if role in NEEDS_BUNDLE - {"bundle_server"}:
+        steps.insert(0, "prepare")  # the bundle phase, before the role's own converge
+    for step in steps:
         # "default ➜ converge: Executed: Successful" on a terminal, "[default > converge] Executed: ..." elsewhere
         assert re.search(rf"\b{step}\]?:? Executed: Successful", output), f"{step} did not succeed: {output[-2000:]}"
