@@ -59,6 +59,10 @@ class PhaseFinished:
     changed: int = 0
 
 
+#: the reason a host runs a phase when it simply has never run it: not worth a line of output
+NO_RECORD = "no record of this phase on the node"
+
+
 @dataclass(frozen=True)
 class PhaseVerified:
     """Before a phase's playbook runs: the hosts whose own record shows the phase still holds
@@ -70,6 +74,10 @@ class PhaseVerified:
     rerun: dict[str, str] = field(default_factory=dict)
     #: the run that last applied the phase on the unchanged hosts, per host
     since: dict[str, str] = field(default_factory=dict)
+
+    def worth_telling(self) -> dict[str, str]:
+        """The reruns a face should explain: all but the plain "never ran here" of a first install."""
+        return {h: r for h, r in self.rerun.items() if r != NO_RECORD or self.unchanged}
 
 
 @dataclass(frozen=True)

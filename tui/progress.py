@@ -107,16 +107,15 @@ def _phase_skipped(p: InstallProgress, e: PhaseSkipped) -> None:
 
 def _phase_verified(p: InstallProgress, e: PhaseVerified) -> None:
     """A re-run: hosts whose own record shows the phase still holds are done without running it."""
-    if not e.unchanged:
-        return  # nothing recorded yet (a first install): the phase simply runs
     for host in e.unchanged:
         if p.hosts.get(host) not in ("failed", "unreachable"):
             p.hosts[host] = "done"
-    if not e.rerun:
+    if e.unchanged and not e.rerun:
         phase = p.phases.setdefault(e.phase, PhaseProgress(e.phase))
         phase.status, phase.reason = "done", "unchanged"
-    p._log("info", "unchanged", phase=e.phase, hosts=", ".join(e.unchanged))
-    for host, reason in e.rerun.items():
+    if e.unchanged:
+        p._log("info", "unchanged", phase=e.phase, hosts=", ".join(e.unchanged))
+    for host, reason in e.worth_telling().items():
         p._log("info", "rerun", phase=e.phase, host=host, reason=reason)
 
 

@@ -107,13 +107,12 @@ class _Progress:
             self.live.update(self._table())
 
     def _verified(self, event: PhaseVerified) -> None:
-        if not event.unchanged:
-            return  # nothing recorded yet (a first install): the phase simply runs
-        if not event.rerun:
+        if event.unchanged and not event.rerun:
             self.phases[event.phase] = f"unchanged on {len(event.unchanged)} hosts (verified)"
-        hosts = ", ".join(event.unchanged)
-        self._line(f"{event.phase}: unchanged on {hosts} (verified on each node; --full re-applies)")
-        for host, reason in event.rerun.items():
+        if event.unchanged:
+            hosts = ", ".join(event.unchanged)
+            self._line(f"{event.phase}: unchanged on {hosts} (verified on each node; --full re-applies)")
+        for host, reason in event.worth_telling().items():
             self._line(f"{event.phase}: runs on {host}: {reason}")
 
     def _line(self, text: str) -> None:

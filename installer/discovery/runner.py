@@ -202,6 +202,8 @@ def _on_host(
     timer.start()
     try:
         result = _connected(node, host, state, known, began, work)
+    except Exception as exc:  # e.g. the deadline closed the client in the middle of connect()
+        result = _HostResult(HostError(node.name, address, "error", f"{type(exc).__name__}: {exc}"), None, 0.0)
     finally:
         timer.cancel()
     if expired.is_set():  # cut short: whatever it read is partial
@@ -239,6 +241,9 @@ def _connected(
         return _HostResult(error, None, time.monotonic() - began)
     finally:
         host.disconnect()
+        client = getattr(host.connector, "client", None)
+        if client is not None:
+            client.close()  # pyinfra's disconnect leaves the SSH session and its thread open
 
 
 def _discover_host(

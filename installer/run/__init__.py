@@ -19,6 +19,7 @@ The faces call `install(...)` with a callback for events and a `threading.Event`
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets as token
@@ -153,9 +154,22 @@ def _new_run_dir(site_name: str) -> tuple[str, Path]:
     return run_id, run_dir
 
 
+def _reachable(loaded: LoadedSite, extravars: dict[str, str]) -> LoadedSite:
+    """The site as pyinfra must see it during the run (preflight, the phase checks): a key given
+    by an environment variable is gone from the environment by then (materialize took it out),
+    so point at the copy in the private secret store instead."""
+    stored = extravars.get("ansible_ssh_private_key_file")
+    if not stored or loaded.site.ssh.private_key.env is None:
+        return loaded
+    key = loaded.site.ssh.private_key.model_copy(update={"env": None, "file": stored})
+    ssh = loaded.site.ssh.model_copy(update={"private_key": key})
+    return dataclasses.replace(loaded, site=loaded.site.model_copy(update={"ssh": ssh}))
+
+
 class _Run:
     def __init__(self, loaded: LoadedSite, options: InstallOptions, on_event: Callable[[Event], None], stop):
         self.loaded = loaded
+        self.reach = loaded
         self.options = options
         self.stop = stop
         self.plan: Plan = build_plan(loaded.site, loaded.release)
@@ -202,6 +216,8 @@ class _Run:
             "aicloud_run_id": self.run_id,
         }
         self.secret_dir = secret_dir
+        self.reach = _reachable(self.loaded, self.extravars)
+        self._inputs_cache: dict[str, str] = {}
         self.save()
 
     def run(self) -> RunResult:
@@ -210,6 +226,8 @@ class _Run:
         self.emit(RunStarted(self.run_id, str(self.dir), selected, [n.name for n in self.loaded.site.nodes]))
         failed_message = ""
         for planned in self.plan.phases:
+            if self.stop.is_set():
+                break
             if planned.phase not in selected:
                 continue
             if not planned.runs:
@@ -237,20 +255,22 @@ class _Run:
         return (self.options.playbooks_dir or PLAYBOOKS_DIR) / f"{phase}.yml"
 
     def _inputs(self, phase: str) -> str:
-        return phase_inputs(
-            phase,
-            playbooks_dir=self.options.playbooks_dir or PLAYBOOKS_DIR,
-            roles_dir=ROLES_DIR,
-            inventory_dir=self.dir / "inventory",
-            extravars=self.extravars,
-            secret_dir=self.secret_dir,
-        )
+        if phase not in self._inputs_cache:
+            self._inputs_cache[phase] = phase_inputs(
+                phase,
+                playbooks_dir=self.options.playbooks_dir or PLAYBOOKS_DIR,
+                roles_dir=ROLES_DIR,
+                inventory_dir=self.dir / "inventory",
+                extravars=self.extravars,
+                secret_dir=self.secret_dir,
+            )
+        return self._inputs_cache[phase]
 
     def _skip_unchanged(self, phase: str, hosts: list[str]) -> list[str]:
         """The hosts that must run the phase; the others are verified unchanged and marked done."""
         if self.options.full or self.options.check or phase in PYTHON_PHASES or not self._playbook(phase).is_file():
             return hosts
-        verdicts = check_hosts(self.loaded, phase, hosts, self._inputs(phase))
+        verdicts = check_hosts(self.reach, phase, hosts, self._inputs(phase))
         unchanged = [v.host for v in verdicts if v.unchanged]
         for host in unchanged:
             self.state.mark(phase, host, "done", "unchanged: verified on the node")
@@ -269,7 +289,7 @@ class _Run:
         self.save()
         self.emit(PhaseStarted(phase, hosts))
         if phase in PYTHON_PHASES:
-            outcome_hosts, messages = PYTHON_PHASES[phase](self.loaded, hosts, self.run_id, self.emit)
+            outcome_hosts, messages = PYTHON_PHASES[phase](self.reach, hosts, self.run_id, self.emit)
             changed, cancelled = 0, self.stop.is_set()
         elif not playbook.is_file():
             outcome_hosts = {h: "failed" for h in hosts}

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from typing import Any
 from pyinfra.api import FactBase
 
 from installer import __version__
+from installer.events import NO_RECORD
 from installer.site.load import LoadedSite
 
 TOOL = "/usr/local/lib/aicloud/aicloud-converged"
@@ -39,9 +41,10 @@ class ConvergedRecord(FactBase):
     """`aicloud-converged check PHASE`: {phase: {inputs, recorded, current, run_id} | null}."""
 
     def command(self, phase: str, sudo: bool = False) -> str:
+        # sudo -n: a become password is never sent here; such a site's check fails and it runs.
         prefix = "sudo -n " if sudo else ""
         # A node that never recorded anything has no tool yet: that is "no record", not an error.
-        return f"if [ -x {TOOL} ]; then {prefix}python3 {TOOL} check {phase}; else echo '{{}}'; fi"
+        return f"if [ -x {TOOL} ]; then {prefix}python3 {TOOL} check {shlex.quote(phase)}; else echo '{{}}'; fi"
 
     def process(self, output: list[str]) -> dict[str, Any]:
         return json.loads("\n".join(output) or "{}")
@@ -99,20 +102,23 @@ def judge(host: str, phase: str, inputs: str, report: Any) -> Verdict:
         return Verdict(host, False, f"not checked: {getattr(report, 'message', report)}")
     entry = report.get(phase)
     if not entry:
-        return Verdict(host, False, "no record of this phase on the node")
+        return Verdict(host, False, NO_RECORD)
+    if entry.get("void"):
+        return Verdict(host, False, "the phase did not finish on the node the last time it ran")
     if entry.get("inputs") != inputs:
         return Verdict(host, False, "what the phase applies has changed since it last ran here")
-    if entry.get("recorded") != entry.get("current"):
+    if not entry.get("recorded") or entry.get("recorded") != entry.get("current"):
         return Verdict(host, False, "the node has drifted from what the phase applied")
     return Verdict(host, True, "unchanged", entry.get("run_id", ""))
 
 
 def check_hosts(loaded: LoadedSite, phase: str, hosts: list[str], inputs: str) -> list[Verdict]:
     """One SSH round trip per node, all nodes at once."""
-    from installer.discovery import DiscoveryError, read_fact
+    from installer.discovery import read_fact
 
+    ssh = loaded.site.ssh
     try:
-        reports = read_fact(loaded, hosts, ConvergedRecord, phase, loaded.site.ssh.user != "root")
-    except DiscoveryError as exc:
+        reports = read_fact(loaded, hosts, ConvergedRecord, phase, ssh.become and ssh.user != "root")
+    except Exception as exc:  # the check only ever saves time: when it cannot answer, the phase runs
         return [Verdict(h, False, f"not checked: {exc}") for h in hosts]
     return [judge(h, phase, inputs, reports.get(h, "no answer")) for h in hosts]

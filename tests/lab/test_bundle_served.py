@@ -76,7 +76,11 @@ def _playbook(inventory: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     }
     return subprocess.run(
         [str(ROOT / ".venv/bin/ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks/bundle.yml"), *extra],
-        capture_output=True, text=True, timeout=900, env=env, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+        cwd=ROOT,
     )
 
 
@@ -119,13 +123,21 @@ def test_the_deploy_host_serves_the_bundle_and_an_air_gapped_node_installs_and_p
     for unit in ("nginx", "docker-registry"):
         assert lab.ssh(deploy, f"systemctl is-active {unit}").stdout.strip() == "active"
     assert "default" not in lab.ssh(node, "ip -4 route").stdout  # the node has no way out but the lab
-    installed = lab.ssh(node, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "
-                              "chrony containerd && dpkg-query -W -f '${Version}' chrony", timeout=300)
+    installed = lab.ssh(
+        node,
+        "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "
+        "chrony containerd && dpkg-query -W -f '${Version}' chrony",
+        timeout=300,
+    )
     assert installed.stdout.strip().endswith("4.3-2+deb12u3")
     policy = lab.ssh(node, "apt-cache policy chrony").stdout
     assert f"http://{lab.up.spec.hosts[0].address}:8080/{RELEASE}/debian-12 aicloud/main" in policy
-    pulled = lab.ssh(node, f"ctr images pull --hosts-dir /etc/containerd/certs.d {IMAGE} && "
-                           f"ctr run --rm {IMAGE} t1 /bin/echo served-by-the-bundle", timeout=120)
+    pulled = lab.ssh(
+        node,
+        f"ctr images pull --hosts-dir /etc/containerd/certs.d {IMAGE} && "
+        f"ctr run --rm {IMAGE} t1 /bin/echo served-by-the-bundle",
+        timeout=120,
+    )
     assert "served-by-the-bundle" in pulled.stdout
     digest = lab.ssh(node, f"ctr images ls name=={IMAGE} -q && ctr images ls | grep {IMAGE}").stdout
     assert "sha256:bf48b3d57680c3859d8aadbca13c7bff94b4ea358dce3ba99e29da19772054a8" in digest

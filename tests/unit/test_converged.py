@@ -187,3 +187,109 @@ def test_inputs_ignore_molecule_scenarios_and_docs(tmp_path):
 def test_a_node_is_unchanged_only_with_equal_inputs_and_equal_digests(report, unchanged, reason):
     verdict = judge("n1", "os", "I", report)
     assert verdict.unchanged is unchanged and reason in verdict.reason
+
+
+def test_forget_voids_the_entry_until_the_phase_records_again(node):
+    path, _, _, watch = node
+    record(path, watch)
+    assert tool(path, "forget", "os").returncode == 0
+    report = check(path, "os")["os"]
+    assert report["void"] is True
+    assert "did not finish" in judge("n1", "os", "in-1", {"os": report}).reason
+    # Finishing again clears the mark, and reports no change when nothing else changed.
+    assert record(path, watch) == "unchanged"
+    assert check(path, "os")["os"]["void"] is False
+    assert tool(path, "forget", "runtime").returncode == 0  # no entry: nothing to void
+    assert check(path, "runtime") == {"runtime": None}
+
+
+@pytest.fixture
+def fake_tools(tmp_path, monkeypatch):
+    """systemctl and dpkg-query that answer from files, so services and packages can drift."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "systemctl").write_text(
+        "#!/bin/sh\n# systemctl show -p ActiveState,UnitFileState NAME\n"
+        f'echo "ActiveState=$(cat {tmp_path}/state.$4 2>/dev/null || echo inactive)"\n'
+        'echo "UnitFileState=enabled"\n'
+    )
+    (bin_dir / "dpkg-query").write_text(
+        '#!/bin/sh\nshift 3\nfor p in "$@"; do\n'
+        f'  [ -f {tmp_path}/pkg.$p ] && echo "$p=$(cat {tmp_path}/pkg.$p) ii "\n'
+        "done\n"
+    )
+    for tool_file in bin_dir.iterdir():
+        tool_file.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    (tmp_path / "state.chrony").write_text("active")
+    (tmp_path / "pkg.chrony").write_text("4.3-2")
+    watch = json.dumps({"time_sync": {"services": ["chrony"], "packages": ["chrony=4.3-2"]}})
+    return tmp_path, watch
+
+
+@pytest.mark.parametrize(
+    "drift",
+    [
+        lambda d: (d / "state.chrony").write_text("failed"),
+        lambda d: (d / "pkg.chrony").write_text("4.3-3"),
+        lambda d: (d / "pkg.chrony").unlink(),
+    ],
+    ids=["service-stopped", "package-upgraded", "package-removed"],
+)
+def test_a_stopped_service_or_a_changed_package_changes_the_digest(fake_tools, drift):
+    folder, watch = fake_tools
+    path = folder / "release.json"
+    record(path, watch)
+    report = check(path, "os")["os"]
+    assert report["recorded"] == report["current"]
+    drift(folder)
+    report = check(path, "os")["os"]
+    assert report["recorded"] != report["current"]
+
+
+def test_a_removed_module_path_changes_the_digest(tmp_path):
+    module = tmp_path / "sys" / "module" / "br_netfilter"
+    module.mkdir(parents=True)
+    path = tmp_path / "release.json"
+    record(path, json.dumps({"os_baseline": {"paths": [str(module)]}}))
+    module.rmdir()
+    report = check(path, "os")["os"]
+    assert report["recorded"] != report["current"]
+
+
+def test_the_tool_runs_on_the_oldest_python_of_a_supported_os():
+    """Ubuntu 22.04 has Python 3.10: no syntax or names newer than that."""
+    import ast
+
+    source = TOOL.read_text()
+    ast.parse(source, feature_version=(3, 8))
+    for newer in ("datetime.UTC", "import UTC", "UTC,", "tomllib", "ExceptionGroup", "Self"):
+        assert newer not in source, newer
+
+
+def test_the_check_command_quotes_the_phase_and_reads_no_record_as_empty():
+    from installer.run.converged import TOOL as NODE_TOOL
+    from installer.run.converged import ConvergedRecord
+
+    fact = ConvergedRecord()
+    assert fact.command("os") == (f"if [ -x {NODE_TOOL} ]; then python3 {NODE_TOOL} check os; else echo '{{}}'; fi")
+    assert "sudo -n python3" in fact.command("os", True)
+    assert "check 'os; rm -rf /'" in fact.command("os; rm -rf /")
+    assert fact.process(["{}"]) == {}
+    assert fact.process(['{"os": null}']) == {"os": None}
+
+
+def test_a_check_that_cannot_answer_runs_the_phase(monkeypatch, tmp_path):
+    import installer.discovery as discovery
+    from installer.run.converged import check_hosts
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("paramiko blew up")
+
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(discovery, "read_fact", broken)
+    loaded = SimpleNamespace(site=SimpleNamespace(ssh=SimpleNamespace(become=True, user="admin")))
+    verdicts = check_hosts(loaded, "os", ["n1", "n2"], "inputs")  # type: ignore[arg-type]
+    assert [(v.host, v.unchanged) for v in verdicts] == [("n1", False), ("n2", False)]
+    assert verdicts[0].reason == "not checked: paramiko blew up"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -292,3 +293,23 @@ def test_full_and_check_never_ask_the_nodes(env, monkeypatch):
     monkeypatch.setattr(run_module, "check_hosts", check_hosts)
     assert _run(env, full=True)[0].ok and env.count("n1", "os") == 1
     assert _run(env, check=True)[0].ok
+
+
+def test_a_key_from_an_env_var_still_reaches_the_nodes_after_it_left_the_environment(env, monkeypatch):
+    """Preflight and the phase checks log in after materialize took the variable out of the env."""
+    import installer.run as run_module
+
+    data = copy.deepcopy(env.data)
+    data["ssh"]["privateKey"] = {"env": "AICLOUD_TEST_KEY"}
+    env.site.write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("AICLOUD_TEST_KEY", "-----BEGIN OPENSSH PRIVATE KEY-----\nkey\n")
+    seen: list[str] = []
+
+    def check_hosts(loaded, phase, hosts, inputs):
+        seen.append(loaded.site.ssh.private_key.resolve(loaded.base_dir))
+        return []
+
+    monkeypatch.setattr(run_module, "check_hosts", check_hosts)
+    assert _run(env, phase="os")[0].ok
+    assert "AICLOUD_TEST_KEY" not in os.environ
+    assert seen == ["-----BEGIN OPENSSH PRIVATE KEY-----\nkey\n"]
