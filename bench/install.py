@@ -75,10 +75,22 @@ cat > /etc/nginx/sites-enabled/default <<EOF
 server {{ listen 8080; root /var/lib/aicloud/bundle; autoindex off; }}
 EOF
 systemctl reload-or-restart nginx
-systemctl enable --now docker-registry
-for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null && break; sleep 0.1; done
+mkdir -p /etc/docker/registry
+printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /var/lib/docker-registry\nhttp:\n  addr: :5000\n' \
+  > /etc/docker/registry/config.yml
+systemctl enable docker-registry && systemctl restart docker-registry
+for i in $(seq 200); do
+  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/v2/')" 2>/dev/null && break
+  sleep 0.1
+done
 {
-            "skopeo copy --dest-tls-verify=false oci:" + root + "/images:" + image + " docker://127.0.0.1:5000/" + image
+            "for i in 1 2 3; do skopeo copy --quiet --all --preserve-digests --dest-tls-verify=false oci:"
+            + root
+            + "/images:"
+            + image
+            + " docker://127.0.0.1:5000/"
+            + image
+            + " && break; sleep 1; done"
             if image
             else "true"
         }
@@ -140,6 +152,7 @@ def main() -> int:
             first = timed_install(up.paths.site, bundle, env)
             rerun = timed_install(up.paths.site, bundle, env)
             full = timed_install(up.paths.site, bundle, env, "--full")
+            print(f"  {size} node(s): first {first:.1f} s, re-run {rerun:.1f} s, --full {full:.1f} s", flush=True)
         finally:
             lab.down(name, home=home)
         try:
