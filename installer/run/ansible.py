@@ -161,6 +161,10 @@ def run_playbook(
                 # ansible-playbook from the same environment as this Python (a venv needs no activation)
                 "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
             },
+            # ansible-runner points Ansible's fact cache at artifacts/<phase>/ (over ansible.cfg);
+            # an absolute path keeps one cache for the run, so facts are gathered once, not per phase.
+            fact_cache_type="jsonfile",
+            fact_cache=str(run_dir / "facts"),
             event_handler=translator,
             cancel_callback=stop.is_set,
             quiet=True,

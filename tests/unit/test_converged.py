@@ -16,13 +16,18 @@ from installer.run.converged import judge, phase_inputs
 TOOL = Path(__file__).resolve().parents[2] / "roles" / "release_record" / "files" / "aicloud-converged"
 
 
-def tool(record: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+def tool(record: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(TOOL), *args],
         input=stdin,
         capture_output=True,
         text=True,
-        env={**os.environ, "AICLOUD_RELEASE_RECORD": str(record)},
+        env={
+            **os.environ,
+            "AICLOUD_RELEASE_RECORD": str(record),
+            "AICLOUD_CONVERGED_TOOL": str(record.parent / "lib" / "aicloud-converged"),
+            **(env or {}),
+        },
         timeout=60,
     )
 
@@ -293,3 +298,29 @@ def test_a_check_that_cannot_answer_runs_the_phase(monkeypatch, tmp_path):
     verdicts = check_hosts(loaded, "os", ["n1", "n2"], "inputs")  # type: ignore[arg-type]
     assert [(v.host, v.unchanged) for v in verdicts] == [("n1", False), ("n2", False)]
     assert verdicts[0].reason == "not checked: paramiko blew up"
+
+
+def test_record_installs_the_tool_it_runs_and_reads_the_watch_from_the_environment(node):
+    """The role ships the tool with `script`; `check` later runs the installed copy."""
+    path, _conf, _tree, watch = node
+    installed = path.parent / "lib" / "aicloud-converged"
+    result = tool(path, "record", "os", "in-1", "2026.11", "lab", "run-1", env={"AICLOUD_CONVERGED_WATCH": watch})
+    assert result.returncode == 0, result.stderr
+    assert installed.read_bytes() == TOOL.read_bytes()
+    assert installed.stat().st_mode & 0o777 == 0o755
+    assert json.loads(path.read_text())["converged"]["os"]["watch"]["files"] == json.loads(watch)["app"]["files"]
+    # an outdated installed copy is replaced by forget as well
+    installed.write_text("old")
+    assert tool(path, "forget", "os").returncode == 0
+    assert installed.read_bytes() == TOOL.read_bytes()
+    # and check, run from the installed copy, reads what record wrote
+    report = json.loads(
+        subprocess.run(
+            [sys.executable, str(installed), "check", "os"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "AICLOUD_RELEASE_RECORD": str(path)},
+            check=True,
+        ).stdout
+    )
+    assert report["os"]["void"] is True and report["os"]["inputs"] == "in-1"

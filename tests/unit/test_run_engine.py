@@ -6,6 +6,7 @@ fail on the hosts a file names, so resume, failure and interruption are checked 
 
 from __future__ import annotations
 
+import collections
 import copy
 import json
 import os
@@ -313,3 +314,20 @@ def test_a_key_from_an_env_var_still_reaches_the_nodes_after_it_left_the_environ
     assert _run(env, phase="os")[0].ok
     assert "AICLOUD_TEST_KEY" not in os.environ
     assert seen == ["-----BEGIN OPENSSH PRIVATE KEY-----\nkey\n"]
+
+
+def test_facts_are_gathered_once_per_run_not_once_per_phase(env):
+    """ansible-runner moves the fact cache per phase unless told; one cache spares each later phase a gather."""
+    for phase, hosts in (("bundle", "all"), ("os", "all"), ("runtime", "kubernetes")):
+        text = PHASE_PLAYBOOK.format(phase=phase, hosts=hosts, work=env.work)
+        (env.books / f"{phase}.yml").write_text(text.replace("  gather_facts: false\n", "  gather_subset: [min]\n"))
+    result, _events = _run(env)
+    assert result.ok
+    run_dir = Path(result.run_dir)
+    gathered = collections.Counter()
+    for line in (run_dir / "ansible-events.jsonl").read_text().splitlines():
+        event = json.loads(line)
+        if event["event"] == "runner_on_ok" and event["event_data"].get("task_action") == "gather_facts":
+            gathered[(event["runner_ident"], event["event_data"]["host"])] += 1
+    assert gathered == {("bundle", "deploy"): 1, ("bundle", "n1"): 1, ("bundle", "n2"): 1}
+    assert sorted(p.name.rsplit("_", 1)[-1] for p in (run_dir / "facts").iterdir()) == ["deploy", "n1", "n2"]
