@@ -50,6 +50,7 @@ class _Progress:
         self.current = ""
         self.task = ""
         self.failures: list[str] = []
+        self.failed_hosts: dict[str, list[str]] = {}  # phase -> hosts, in the order they failed
         self.live = (
             Live(self._table(), console=console, refresh_per_second=8, transient=False) if console.is_terminal else None
         )
@@ -97,6 +98,9 @@ class _Progress:
             self.hosts[event.host] = f"{_MARK[event.status]}: {event.task}"
             if event.status in ("failed", "unreachable"):
                 self.failures.append(f"{event.phase} / {event.host} / {event.task}: {event.message}")
+                hosts = self.failed_hosts.setdefault(event.phase, [])
+                if event.host not in hosts:
+                    hosts.append(event.host)
                 self._line(f"{event.phase}: {event.host}: {_MARK[event.status]}: {event.task}: {event.message}")
         elif isinstance(event, PhaseFinished):
             self.phases[event.phase] = f"{'done' if event.ok else 'failed'} ({event.changed} changed)"
@@ -233,8 +237,13 @@ def _run_with_progress(loaded, options: InstallOptions, console: Console) -> Run
     if result.ok:
         console.print(f"install finished: run directory {result.run_dir}")
     else:
+        summary = result.message
+        failed_hosts = progress.failed_hosts.get(result.failed_phase or "")
+        if failed_hosts:
+            # Each failure was just printed in full; the last line says where, not the same text again.
+            summary = f"phase {result.failed_phase} failed on {', '.join(failed_hosts)} (in full above)"
         err.print(
-            f"install {'interrupted' if result.exit_code == EXIT_INTERRUPTED else 'failed'}: {result.message}",
+            f"install {'interrupted' if result.exit_code == EXIT_INTERRUPTED else 'failed'}: {summary}",
             markup=False,
         )
         err.print(f"state and logs: {result.run_dir} (state.json, log.txt); continue with --resume", markup=False)

@@ -158,3 +158,24 @@ def test_render_resolves_ssh_config_and_key_paths(tmp_path, monkeypatch):
     assert group["ansible_ssh_private_key_file"] == f"{tmp_path}/.aicloud/lab/lab/id_ed25519"
     assert group["ansible_become"] is False
     assert group["os_baseline_hosts"][0] == {"name": "lab-deploy", "address": "10.89.10.10"}
+
+
+def test_a_failed_install_shows_each_failure_once_in_full_and_ends_naming_phase_and_hosts(monkeypatch):
+    """A field engineer reads the failure in full once; the last line says where, not the same text again."""
+    import installer.run as run_module
+    from installer.events import HostResult
+    from installer.run import RunResult
+
+    long_reason = "host key of lab-node1 CHANGED: recorded ssh-ed25519 SHA256:aaaa, now ssh-ed25519 SHA256:bbbb"
+
+    def failing_install(loaded, options, on_event, stop):
+        on_event(HostResult("preflight", "lab-node1", "reachable", "failed", long_reason))
+        on_event(HostResult("preflight", "lab-node2", "reachable", "unreachable", "connection refused"))
+        return RunResult(False, "/tmp/run", 1, f"phase preflight failed on lab-node1: {long_reason}", "preflight")
+
+    monkeypatch.setattr(run_module, "install", failing_install)
+    result = CliRunner().invoke(main, ["install", "-f", LAB, "--yes"])
+    assert result.exit_code == 1
+    assert result.output.count(long_reason) == 2  # the live line and the full list at the end
+    assert "install failed: phase preflight failed on lab-node1, lab-node2 (in full above)" in result.output
+    assert "continue with --resume" in result.output
