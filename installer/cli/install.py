@@ -34,6 +34,7 @@ from installer.plan import build_plan
 if TYPE_CHECKING:
     from installer.run import InstallOptions, RunResult
 
+EXIT_FAILED = 1
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
 
@@ -239,7 +240,7 @@ def _run_with_progress(loaded, options: InstallOptions, console: Console) -> Run
     else:
         summary = result.message
         failed_hosts = progress.failed_hosts.get(result.failed_phase or "")
-        if failed_hosts:
+        if failed_hosts and result.exit_code == EXIT_FAILED:
             # Each failure was just printed in full; the last line says where, not the same text again.
             summary = f"phase {result.failed_phase} failed on {', '.join(failed_hosts)} (in full above)"
         err.print(

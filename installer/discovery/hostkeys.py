@@ -42,6 +42,9 @@ class KnownHosts:
                 entries[fields[0]] = (fields[1], fields[2])
         return entries
 
+    def _write(self, entries: dict[str, tuple[str, str]]) -> None:
+        write_atomic(self.path, "".join(f"{h} {t} {b}\n" for h, (t, b) in sorted(entries.items())))
+
     def check(self, host: str, key_type: str, key_blob: bytes) -> HostKeyEvent:
         """Record the key of a host seen for the first time; compare it otherwise."""
         seen = fingerprint(key_blob)
@@ -51,8 +54,7 @@ class KnownHosts:
             recorded = entries.get(host)
             if recorded is None:
                 entries[host] = (key_type, encoded)
-                text = "".join(f"{h} {t} {b}\n" for h, (t, b) in sorted(entries.items()))
-                write_atomic(self.path, text)
+                self._write(entries)
                 return HostKeyEvent(host, key_type, seen, "recorded")
         recorded_type, recorded_blob = recorded
         if recorded_type == key_type and recorded_blob == encoded:
@@ -62,6 +64,21 @@ class KnownHosts:
         except ValueError:
             old = f"unreadable entry in {self.path}"
         return HostKeyEvent(host, key_type, seen, "changed", recorded_fingerprint=f"{recorded_type} {old}")
+
+    def follow(self, host: str, keys: list[tuple[str, str]]) -> bool:
+        """Make a recorded host key follow the host's maker, who knows its new keys (the lab remade it).
+
+        `keys`: (key type, base64 blob) of the host now. A host never recorded is left for trust
+        on first use. True when the recorded key was replaced.
+        """
+        with self._lock:
+            entries = self._read()
+            recorded = entries.get(host)
+            if recorded is None or not keys or recorded in keys:
+                return False
+            entries[host] = next((k for k in keys if k[0] == recorded[0]), keys[0])
+            self._write(entries)
+            return True
 
 
 def changed_message(event: HostKeyEvent, path: Path) -> str:

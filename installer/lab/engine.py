@@ -128,6 +128,26 @@ def lab_paths(name: str, home: Path | None = None) -> LabPaths:
 # ---------------------------------------------------------------------------------------- up
 
 
+def _follow_site_host_keys(name: str, home: Path | None, keys: dict[str, list[str]], emit: EventSink) -> None:
+    """A lab remade after `down` has new host keys; the lab site's trust-on-first-use store follows them.
+
+    Without this, installing on the lab again fails preflight with "host key CHANGED" (rightly,
+    for a real site). The lab made these hosts and pins their keys in its ssh_config, so it may
+    vouch for them; other sites' stores are never touched.
+    """
+    store = (home or aicloud_home()) / "sites" / name / "known_hosts"  # as discovery keeps it; not made here
+    if not store.exists():
+        return
+    from installer.discovery.hostkeys import KnownHosts  # only here: it loads discovery (pyinfra)
+
+    known = KnownHosts(store)
+    followed = [
+        host for host, lines in sorted(keys.items()) if known.follow(host, [tuple(line.split()[:2]) for line in lines])
+    ]
+    if followed:
+        emit(LabEvent("keys", f"the site's recorded host keys of {', '.join(followed)} now follow the remade hosts"))
+
+
 def up(
     name: str = DEFAULT_NAME,
     nodes: int = DEFAULT_NODES,
@@ -161,6 +181,7 @@ def up(
         hosts = _converge_hosts(podman, spec, public_key, emit, boot_timeout)
 
     _write(paths.known_hosts, render_known_hosts(hosts.keys))
+    _follow_site_host_keys(name, home, hosts.keys, emit)
     _write(paths.ssh_config, render_ssh_config(spec, paths.key, paths.known_hosts, podman.path))
     _write(paths.site, render_site_yaml(spec, paths.key, paths.ssh_config))
     return UpResult(

@@ -324,3 +324,47 @@ def test_record_installs_the_tool_it_runs_and_reads_the_watch_from_the_environme
         ).stdout
     )
     assert report["os"]["void"] is True and report["os"]["inputs"] == "in-1"
+
+
+def test_record_on_a_terminal_without_a_watch_list_fails_instead_of_waiting(tmp_path):
+    """Ansible's `script` can run the tool on a terminal: a missing watch list must not hang the phase."""
+    primary, secondary = os.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, str(TOOL), "record", "os", "in-1", "2026.11", "lab", "run-1"],
+            stdin=secondary,
+            capture_output=True,
+            text=True,
+            env={
+                **{k: v for k, v in os.environ.items() if k != "AICLOUD_CONVERGED_WATCH"},
+                "AICLOUD_RELEASE_RECORD": str(tmp_path / "release.json"),
+                "AICLOUD_CONVERGED_TOOL": str(tmp_path / "lib" / "aicloud-converged"),
+            },
+            timeout=30,
+        )
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert result.returncode != 0 and "AICLOUD_CONVERGED_WATCH" in result.stderr
+    assert not (tmp_path / "release.json").exists()
+
+
+def test_folders_the_tool_makes_are_open_to_a_non_root_check_whatever_the_umask(node):
+    """`check` runs without sudo: a hardened umask (027) must not hide the installed tool from it."""
+    path, _conf, _tree, watch = node
+    result = subprocess.run(
+        [sys.executable, str(TOOL), "record", "os", "in-1", "2026.11", "lab", "run-1"],
+        input=watch,
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "AICLOUD_RELEASE_RECORD": str(path.parent / "etc-aicloud" / "release.json"),
+            "AICLOUD_CONVERGED_TOOL": str(path.parent / "lib" / "aicloud" / "aicloud-converged"),
+        },
+        preexec_fn=lambda: os.umask(0o027),
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    for folder in (path.parent / "etc-aicloud", path.parent / "lib", path.parent / "lib" / "aicloud"):
+        assert folder.stat().st_mode & 0o777 == 0o755, folder

@@ -41,3 +41,29 @@ def test_hosts_are_recorded_independently(tmp_path):
     known.check("n1", "ssh-ed25519", KEY_A)
     assert known.check("n2", "ssh-ed25519", KEY_B).status == "recorded"
     assert known.check("n1", "ssh-ed25519", KEY_A).status == "matched"
+
+
+def test_a_remade_lab_host_key_is_followed_so_the_next_install_passes_preflight(tmp_path):
+    """`lab down` then `lab up` makes new host keys; the lab vouches for them, other sites are untouched."""
+    from installer.lab.engine import LabEvent, _follow_site_host_keys
+
+    b64 = lambda blob: base64.b64encode(blob).decode()  # noqa: E731
+    lab_store = tmp_path / "sites" / "lab1" / "known_hosts"
+    lab_store.parent.mkdir(parents=True)
+    other_store = tmp_path / "sites" / "prod" / "known_hosts"
+    other_store.parent.mkdir(parents=True)
+    for store in (lab_store, other_store):
+        KnownHosts(store).check("lab1-node1", "ssh-ed25519", KEY_A)
+    events: list[LabEvent] = []
+    keys = {"lab1-node1": [f"ssh-ed25519 {b64(KEY_B)} root@lab1-node1"], "lab1-node2": [f"ssh-ed25519 {b64(KEY_A)} x"]}
+    _follow_site_host_keys("lab1", tmp_path, keys, events.append)
+    assert KnownHosts(lab_store).check("lab1-node1", "ssh-ed25519", KEY_B).status == "matched"
+    assert KnownHosts(other_store).check("lab1-node1", "ssh-ed25519", KEY_B).status == "changed"
+    assert "lab1-node2" not in lab_store.read_text()  # never recorded: left to trust on first use
+    assert [e.step for e in events] == ["keys"] and "lab1-node1" in events[0].message
+    # the same keys again: nothing to follow, nothing said
+    _follow_site_host_keys("lab1", tmp_path, keys, events.append)
+    assert len(events) == 1
+    # a lab whose site never ran has no store, and gets none
+    _follow_site_host_keys("lab2", tmp_path, keys, events.append)
+    assert not (tmp_path / "sites" / "lab2").exists()

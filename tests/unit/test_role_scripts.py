@@ -77,3 +77,69 @@ def test_a_failing_modprobe_fails_the_step(kernel):
     (root / "bin" / "modprobe").write_text("#!/bin/sh\necho 'modprobe: FATAL: Module nope not found' >&2\nexit 1\n")
     result = run(f"nope={root}/absent")
     assert result.returncode != 0 and "Module nope not found" in result.stderr
+
+
+ROLE = LOAD_MODULES.parents[1]
+ARGS_PLAY = """
+- name: Render os_baseline's arguments for load-modules.sh
+  hosts: all
+  connection: local
+  gather_facts: false
+  vars_files: [{defaults}, {vars}]
+  vars:
+    ansible_python_interpreter: "{{{{ ansible_playbook_python }}}}"
+  tasks:
+    - name: Keep them
+      ansible.builtin.copy:
+        content: "{{{{ os_baseline_load_modules_args | to_json }}}}"
+        dest: "{out}/{{{{ inventory_hostname }}}}.json"
+        mode: "0644"
+      check_mode: false
+"""
+
+
+def _rendered_args(tmp_path, in_container: bool, check: bool) -> dict[str, list[str]]:
+    """The arguments the role passes, rendered by Ansible for a plain node and a fabric (RDMA) node."""
+    import json
+    import sys
+
+    play = tmp_path / "play.yml"
+    play.write_text(
+        ARGS_PLAY.format(defaults=ROLE / "defaults" / "main.yml", vars=ROLE / "vars" / "main.yml", out=tmp_path)
+    )
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text("all:\n  hosts: {plain: {}}\n  children:\n    fabric:\n      hosts: {rdma: {}}\n")
+    command = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        "-i",
+        str(inventory),
+        str(play),
+        "-e",
+        json.dumps({"os_baseline_in_container": in_container}),
+    ]
+    result = subprocess.run(
+        [*command, *(["--check"] if check else [])],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg")},  # absent: nobody's config
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return {host: json.loads((tmp_path / f"{host}.json").read_text()) for host in ("plain", "rdma")}
+
+
+def test_the_role_passes_each_module_with_its_probe_and_marks_rdma_optional(tmp_path):
+    args = _rendered_args(tmp_path, in_container=False, check=False)
+    assert args["plain"] == [
+        "--optional",
+        "",
+        "overlay=/sys/module/overlay",
+        "br_netfilter=/proc/sys/net/bridge/bridge-nf-call-iptables",
+    ]
+    assert args["rdma"][:2] == ["--optional", "ib_umad,ib_uverbs,rdma_ucm,rdma_cm"]
+    assert "rdma_cm=/sys/module/rdma_cm" in args["rdma"]
+
+
+def test_check_mode_and_a_container_reach_the_script_as_flags(tmp_path):
+    args = _rendered_args(tmp_path, in_container=True, check=True)
+    assert args["plain"][:3] == ["--dry-run", "--container", "--optional"]
