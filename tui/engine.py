@@ -125,12 +125,13 @@ class RealEngine:
         stop: threading.Event,
     ) -> InstallOutcome:
         """`installer.run.install`; its refusals (no bundle, a secret not readable, nothing to resume,
-        an unknown phase) become `InstallRefused`."""
+        an unknown phase, another install of the site running) become `InstallRefused`."""
         from installer.run import (
             BundleNotFound,
             InstallOptions,
             NothingToResume,
             SecretUnavailable,
+            SiteBusy,
             UnknownPhase,
             install,
         )
@@ -144,7 +145,7 @@ class RealEngine:
         )
         try:
             result = install(loaded, options, on_event=on_event, stop=stop)
-        except (BundleNotFound, NothingToResume, SecretUnavailable, UnknownPhase) as exc:
+        except (BundleNotFound, NothingToResume, SecretUnavailable, SiteBusy, UnknownPhase) as exc:
             raise InstallRefused(str(exc)) from None
         return InstallOutcome(result.ok, str(result.run_dir), result.exit_code)
 

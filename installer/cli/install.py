@@ -156,7 +156,8 @@ def install_command(path: Path, phase, from_phase, limit, resume, check, bundle_
 
     \b
     Exit codes: 0 done; 1 a phase failed (see the run directory; fix, then --resume);
-    2 invalid answer file or options; 130 interrupted (--resume continues).
+    2 invalid answer file or options, or another install of the site is running;
+    130 interrupted (--resume continues).
 
     A re-run first asks each node (one SSH command) whether what a phase applied still holds
     there; such nodes skip the phase. --full runs it everywhere.
@@ -200,7 +201,7 @@ def install_command(path: Path, phase, from_phase, limit, resume, check, bundle_
 
 def _run_with_progress(loaded, options: InstallOptions, console: Console) -> RunResult:
     from installer.cli.common import err
-    from installer.run import BundleNotFound, NothingToResume, SecretUnavailable, UnknownPhase, install
+    from installer.run import BundleNotFound, NothingToResume, SecretUnavailable, SiteBusy, UnknownPhase, install
 
     stop = threading.Event()
     outcome: dict[str, object] = {}
@@ -209,7 +210,7 @@ def _run_with_progress(loaded, options: InstallOptions, console: Console) -> Run
     def work() -> None:
         try:
             outcome["result"] = install(loaded, options, on_event=progress, stop=stop)
-        except (SecretUnavailable, UnknownPhase, NothingToResume, BundleNotFound) as exc:
+        except (SecretUnavailable, UnknownPhase, NothingToResume, BundleNotFound, SiteBusy) as exc:
             outcome["error"] = exc
         except BaseException as exc:  # shown below; a traceback here would hide the run directory
             outcome["crash"] = exc

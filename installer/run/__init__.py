@@ -20,9 +20,11 @@ The faces call `install(...)` with a callback for events and a `threading.Event`
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import os
 import secrets as token
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -55,6 +57,7 @@ __all__ = [
     "InstallOptions",
     "RunResult",
     "SecretUnavailable",
+    "SiteBusy",
     "UnknownPhase",
     "default_bundle_dir",
     "install",
@@ -79,6 +82,48 @@ class NothingToResume(ValueError):
 
 class BundleNotFound(ValueError):
     pass
+
+
+class SiteBusy(RuntimeError):
+    """Another aicloud process is installing the same site: two runs would race on its nodes and state."""
+
+
+class _SiteLock:
+    """One install of a site at a time: an exclusive flock on `<site state>/install.lock`.
+
+    The kernel drops the lock when its holder exits in any way (Ctrl-C, a crash, kill -9), so
+    a lock is never left stale. The file says who holds it, for the refusal's message.
+    """
+
+    def __init__(self, site_name: str) -> None:
+        self.site_name = site_name
+        self.path = site_state_dir(site_name) / "install.lock"
+        self.fd: int | None = None
+
+    def __enter__(self) -> _SiteLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 4096, 0).decode(errors="replace").strip() or "another aicloud process"
+            os.close(fd)
+            raise SiteBusy(
+                f"site {self.site_name} is being installed right now ({holder}); two runs at once would "
+                "race on its nodes and its state. Wait for that run to end, or stop it (Ctrl-C there), "
+                "then run again (--resume continues it)."
+            ) from None
+        os.ftruncate(fd, 0)
+        started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        command = " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:2]])
+        os.pwrite(fd, f"pid {os.getpid()}, started {started}: {command}\n".encode(), 0)
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            os.ftruncate(self.fd, 0)
+            os.close(self.fd)  # closing drops the flock
+            self.fd = None
 
 
 def default_bundle_dir(release: str) -> Path:
@@ -354,14 +399,15 @@ def install(
     stop: threading.Event | None = None,
 ) -> RunResult:
     """Run the plan of `loaded` (or the part `options` selects). Raises SecretUnavailable,
-    UnknownPhase, NothingToResume or BundleNotFound before touching any host."""
+    UnknownPhase, NothingToResume, BundleNotFound or SiteBusy before touching any host."""
     _selected_phases(options)
     bundle = _bundle_extravars(loaded, options)
-    store = SecretStore.create()
-    try:
-        extravars = {**materialize(loaded, store), **bundle}
-        run = _Run(loaded, options, on_event, stop or threading.Event())
-        run.prepare(extravars, store.dir)
-        return run.run()
-    finally:
-        store.cleanup()
+    with _SiteLock(loaded.site.metadata.name):
+        store = SecretStore.create()
+        try:
+            extravars = {**materialize(loaded, store), **bundle}
+            run = _Run(loaded, options, on_event, stop or threading.Event())
+            run.prepare(extravars, store.dir)
+            return run.run()
+        finally:
+            store.cleanup()

@@ -179,3 +179,16 @@ def test_a_failed_install_shows_each_failure_once_in_full_and_ends_naming_phase_
     assert result.output.count(long_reason) == 2  # the live line and the full list at the end
     assert "install failed: phase preflight failed on lab-node1, lab-node2 (in full above)" in result.output
     assert "continue with --resume" in result.output
+
+
+def test_install_refused_because_the_site_is_busy_exits_2_with_the_holder(monkeypatch):
+    import installer.run as run_module
+    from installer.run import SiteBusy
+
+    def busy(loaded, options, on_event, stop):
+        raise SiteBusy("site lab is being installed right now (pid 4242, started today: aicloud install)")
+
+    monkeypatch.setattr(run_module, "install", busy)
+    result = CliRunner().invoke(main, ["install", "-f", LAB, "--yes"])
+    assert result.exit_code == 2
+    assert "pid 4242" in result.output and "Traceback" not in result.output

@@ -331,3 +331,39 @@ def test_facts_are_gathered_once_per_run_not_once_per_phase(env):
             gathered[(event["runner_ident"], event["event_data"]["host"])] += 1
     assert gathered == {("bundle", "deploy"): 1, ("bundle", "n1"): 1, ("bundle", "n2"): 1}
     assert sorted(p.name.rsplit("_", 1)[-1] for p in (run_dir / "facts").iterdir()) == ["deploy", "n1", "n2"]
+
+
+def test_a_second_install_of_the_same_site_is_refused_while_one_runs_and_touches_nothing(env):
+    """Two runs at once would race on the nodes and in state.json; the lock dies with its holder."""
+    import subprocess
+    import sys
+
+    from installer.run import SiteBusy
+
+    lock = env.home / "sites" / "t1" / "install.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600);"
+            " fcntl.flock(fd, fcntl.LOCK_EX); os.write(fd, b'pid 4242, started today: aicloud install');"
+            " print('held', flush=True); time.sleep(60)",
+            str(lock),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(SiteBusy, match=r"site t1 is being installed right now \(pid 4242, started today"):
+            _run(env)
+        assert not (env.home / "sites" / "t1" / "runs").exists()  # no run directory, no host touched
+        assert env.count("n1", "bundle") == 0
+    finally:
+        holder.kill()
+        holder.wait()
+    # the holder is gone (killed, not cleaned up): its lock went with it
+    result, _events = _run(env)
+    assert result.ok
+    assert lock.stat().st_mode & 0o777 == 0o600
