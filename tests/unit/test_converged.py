@@ -16,19 +16,20 @@ from installer.run.converged import judge, phase_inputs
 TOOL = Path(__file__).resolve().parents[2] / "roles" / "release_record" / "files" / "aicloud-converged"
 
 
-def tool(record: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def tool(
+    record: Path, *args: str, stdin: str | int = "", env: dict[str, str] | None = None, **run
+) -> subprocess.CompletedProcess:
+    """The node tool with its record at `record` and its installed copy under record's folder/lib.
+    `stdin`: text to feed, or a file descriptor (a terminal) to read from."""
+    environment = {
+        **{k: v for k, v in os.environ.items() if k != "AICLOUD_CONVERGED_WATCH"},
+        "AICLOUD_RELEASE_RECORD": str(record),
+        "AICLOUD_CONVERGED_TOOL": str(record.parent / "lib" / "aicloud-converged"),
+        **(env or {}),
+    }
+    feed = {"stdin": stdin} if isinstance(stdin, int) else {"input": stdin}
     return subprocess.run(
-        [sys.executable, str(TOOL), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env={
-            **os.environ,
-            "AICLOUD_RELEASE_RECORD": str(record),
-            "AICLOUD_CONVERGED_TOOL": str(record.parent / "lib" / "aicloud-converged"),
-            **(env or {}),
-        },
-        timeout=60,
+        [sys.executable, str(TOOL), *args], **feed, capture_output=True, text=True, env=environment, timeout=60, **run
     )
 
 
@@ -330,18 +331,7 @@ def test_record_on_a_terminal_without_a_watch_list_fails_instead_of_waiting(tmp_
     """Ansible's `script` can run the tool on a terminal: a missing watch list must not hang the phase."""
     primary, secondary = os.openpty()
     try:
-        result = subprocess.run(
-            [sys.executable, str(TOOL), "record", "os", "in-1", "2026.11", "lab", "run-1"],
-            stdin=secondary,
-            capture_output=True,
-            text=True,
-            env={
-                **{k: v for k, v in os.environ.items() if k != "AICLOUD_CONVERGED_WATCH"},
-                "AICLOUD_RELEASE_RECORD": str(tmp_path / "release.json"),
-                "AICLOUD_CONVERGED_TOOL": str(tmp_path / "lib" / "aicloud-converged"),
-            },
-            timeout=30,
-        )
+        result = tool(tmp_path / "release.json", "record", "os", "in-1", "2026.11", "lab", "run-1", stdin=secondary)
     finally:
         os.close(primary)
         os.close(secondary)
@@ -352,18 +342,19 @@ def test_record_on_a_terminal_without_a_watch_list_fails_instead_of_waiting(tmp_
 def test_folders_the_tool_makes_are_open_to_a_non_root_check_whatever_the_umask(node):
     """`check` runs without sudo: a hardened umask (027) must not hide the installed tool from it."""
     path, _conf, _tree, watch = node
-    result = subprocess.run(
-        [sys.executable, str(TOOL), "record", "os", "in-1", "2026.11", "lab", "run-1"],
-        input=watch,
-        capture_output=True,
-        text=True,
-        env={
-            **os.environ,
-            "AICLOUD_RELEASE_RECORD": str(path.parent / "etc-aicloud" / "release.json"),
-            "AICLOUD_CONVERGED_TOOL": str(path.parent / "lib" / "aicloud" / "aicloud-converged"),
-        },
+    record = path.parent / "etc-aicloud" / "release.json"
+    installed = {"AICLOUD_CONVERGED_TOOL": str(path.parent / "lib" / "aicloud" / "aicloud-converged")}
+    result = tool(
+        record,
+        "record",
+        "os",
+        "in-1",
+        "2026.11",
+        "lab",
+        "run-1",
+        stdin=watch,
+        env=installed,
         preexec_fn=lambda: os.umask(0o027),
-        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     for folder in (path.parent / "etc-aicloud", path.parent / "lib", path.parent / "lib" / "aicloud"):
