@@ -18,11 +18,17 @@ def aicloud_home() -> Path:
     return Path(os.environ.get("AICLOUD_HOME") or Path.home() / ".aicloud")
 
 
-def site_state_dir(site_name: str, home: Path | None = None) -> Path:
-    """The state folder of a site (created, mode 0700: it may hold keys)."""
+def site_state_dir(site_name: str, home: Path | None = None, *, create: bool = True) -> Path:
+    """The state folder of a site (created unless `create` is false, mode 0700: it may hold keys)."""
     path = (home or aicloud_home()) / "sites" / site_name
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if create:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
+
+
+def known_hosts_path(site_name: str, home: Path | None = None, *, create: bool = True) -> Path:
+    """The site's SSH host keys, recorded on first contact (installer.discovery.hostkeys)."""
+    return site_state_dir(site_name, home, create=create) / "known_hosts"
 
 
 def write_atomic(path: Path, text: str, mode: int = 0o600) -> None:

@@ -41,7 +41,7 @@ from installer.discovery.model import (
 )
 from installer.site import LoadedSite
 from installer.site.model import Node, Site
-from installer.state import site_state_dir, write_atomic
+from installer.state import known_hosts_path, site_state_dir, write_atomic
 from installer.vendors import VENDORS
 
 # pyinfra logs connection errors and warnings itself; the faces show ours instead.
@@ -80,10 +80,6 @@ def run_dir(site_name: str, run_id: str, home: Path | None = None) -> Path:
     path = site_state_dir(site_name, home) / "runs" / run_id
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
-
-
-def known_hosts_path(site_name: str, home: Path | None = None) -> Path:
-    return site_state_dir(site_name, home) / "known_hosts"
 
 
 def load_private_key(text: str) -> paramiko.PKey:

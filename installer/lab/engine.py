@@ -34,7 +34,7 @@ from installer.lab.podman import HOST_FLAGS, Container, Podman
 from installer.lab.prereq import find_tool, require
 from installer.lab.render import render_known_hosts, render_site_yaml, render_ssh_config
 from installer.lab.run import run
-from installer.state import aicloud_home
+from installer.state import aicloud_home, known_hosts_path
 
 ADDRESS_LABEL = "aicloud.lab.address"
 BOOT_TIMEOUT = 240.0
@@ -135,7 +135,7 @@ def _follow_site_host_keys(name: str, home: Path | None, keys: dict[str, list[st
     for a real site). The lab made these hosts and pins their keys in its ssh_config, so it may
     vouch for them; other sites' stores are never touched.
     """
-    store = (home or aicloud_home()) / "sites" / name / "known_hosts"  # as discovery keeps it; not made here
+    store = known_hosts_path(name, home, create=False)  # a lab whose site never ran gets no state folder
     if not store.exists():
         return
     from installer.discovery.hostkeys import KnownHosts  # only here: it loads discovery (pyinfra)

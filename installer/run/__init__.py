@@ -50,7 +50,7 @@ from installer.run.preflight_phase import run_preflight_phase
 from installer.run.secrets import SecretStore, SecretUnavailable, materialize
 from installer.run.state import PhaseState, RunState, now
 from installer.site.load import LoadedSite
-from installer.state import aicloud_home, site_state_dir, write_atomic
+from installer.state import aicloud_home, known_hosts_path, site_state_dir, write_atomic
 
 __all__ = [
     "BundleNotFound",
@@ -251,7 +251,7 @@ class _Run:
             source=self.loaded.document.path,
         )
         write_atomic(self.dir / "plan.json", json.dumps(self.plan.to_dict(), indent=2) + "\n", mode=0o644)
-        known_hosts = None if site.ssh.config_file else site_state_dir(site.metadata.name) / "known_hosts"
+        known_hosts = None if site.ssh.config_file else known_hosts_path(site.metadata.name)
         control_dir = site_state_dir(site.metadata.name) / "cp"
         control_dir.mkdir(mode=0o700, exist_ok=True)
         write_atomic(self.dir / "ansible.cfg", ansible_cfg(self.dir, len(site.nodes), control_dir, known_hosts))
