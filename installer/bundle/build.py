@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from installer.bundle import apt, binaries, images
-from installer.bundle.keys import bundle_key, stop_agent
+from installer.bundle.keys import bundle_key, has_key, key_store, move_home, prepare_store, set_aside, stop_agent
 from installer.bundle.model import (
     FILES_DIR,
     IMAGES_DIR,
     KEY_FILE,
+    LEGACY_KEY_DIR,
     MANIFEST,
     SIGNATURE,
     SUMS,
@@ -35,6 +36,7 @@ from installer.bundle.model import (
     StepFinished,
     StepProgress,
     StepStarted,
+    is_private_key_material,
 )
 from installer.bundle.tools import place, sha256_file
 from installer.release import FLOATING_TAGS, RELEASES_DIR, Release
@@ -52,6 +54,7 @@ class BuildOptions:
     online: bool = True
     #: fetch OS packages from the OS mirrors (False: every package is listed as missing)
     packages: bool = True
+    #: GnuPG home of the signing key (default `$AICLOUD_HOME/keys/<release>/gnupg`); never inside `out`
     key_home: Path | None = None
     cache: Path | None = None
     mirror: str | None = None
@@ -102,7 +105,6 @@ class _Build:
         self.opts = opts
         self.emit = on_event
         self.out = opts.out.resolve()
-        self.home = aicloud_home() / "bundles" / release.version
         self.cache = (opts.cache or aicloud_home() / "cache" / "bundle").resolve()
         self.where = _Locator(release, opts.releases_dir)
         self.arch = _dpkg_arch()
@@ -129,12 +131,13 @@ class _Build:
         for family in self.opts.os_families:
             if family not in self.release.os:
                 raise BundleError(f"release {self.release.version} supports {', '.join(self.release.os)}, not {family}")
+        home = self.key_home()
         if self.out.is_dir() and any(self.out.iterdir()) and not (self.out / MANIFEST).is_file():
             # A rebuild prunes what the release no longer has: never do that to a folder that
             # is not a bundle (an empty --out once resolved to a source tree and pruned it).
             raise BundleError(f"{self.out} is not empty and holds no {MANIFEST}: refusing to build a bundle there")
         self.out.mkdir(parents=True, exist_ok=True)
-        key = bundle_key(self.opts.key_home or self.home / "gnupg", self.release.version)
+        key = bundle_key(home, self.release.version)
         try:
             self.result.manifest.key_fingerprint = key.fingerprint
             key.export(self.out / KEY_FILE)
@@ -149,6 +152,69 @@ class _Build:
         finally:
             stop_agent(key.home)
         return self.result
+
+    # ------------------------------------------------------------------ the key's home
+
+    def key_home(self) -> Path:
+        """The signing key's GnuPG home: never inside the bundle; an older build's home moved out first."""
+        version = self.release.version
+        home = (self.opts.key_home or key_store(version)).resolve()
+        if home.is_relative_to(self.out):
+            raise BundleError(
+                f"the key home {home} is inside the bundle {self.out}, which is served to the whole site: "
+                f"keep the private key outside it (the default is {key_store(version)})"
+            )
+        if self.opts.key_home is None:
+            prepare_store(version)
+        self._move_out_of_bundle(self.out / LEGACY_KEY_DIR, home)
+        old_default = aicloud_home() / "bundles" / version / LEGACY_KEY_DIR
+        # The old default home, in a folder that never became a bundle, was never served: keep
+        # its key (hosts trust it). In a bundle, it is that bundle's build that moves it out.
+        if self.opts.key_home is None and old_default.is_dir() and not (old_default.parent / MANIFEST).exists():
+            self._adopt(old_default, home)
+        return home
+
+    def _move_out_of_bundle(self, legacy: Path, home: Path) -> None:
+        """`<bundle>/gnupg`: where builds before the key store kept the private key."""
+        if not legacy.is_dir():
+            return
+        if not has_key(legacy):
+            shutil.rmtree(legacy)  # no secret in it: nothing to keep or to warn about
+            return
+        if not (self.out / MANIFEST).is_file():
+            self._adopt(legacy, home)  # never a bundle, so never served
+            return
+        # Refused, not moved to the store and built on: this folder was a bundle, the bundle
+        # phase copied it to the deploy node and nginx served `gnupg/` to every host. Whoever
+        # fetched it can sign bundles that nodes trust, so reusing the key would keep that
+        # trust, and a silent new key would break fingerprints people pinned without telling
+        # them. The key leaves the bundle now (into a store folder no build reads) and the
+        # operator decides, told what happened.
+        aside = set_aside(legacy, self.release.version, "exposed")
+        reuse = has_key(home)
+        raise BundleError(
+            f"{legacy} held the private key that signs release {self.release.version}'s bundles inside the "
+            "bundle (where older aicloud versions kept it), and serving the bundle published it over HTTP to "
+            f"every host: it is now in {aside}, which no build uses. Treat that key as leaked: build again to "
+            + (f"sign with the key in {home}" if reuse else f"sign with a new key (made in {home})")
+            + ", then run the bundle phase (`aicloud install --phase bundle`) so every node trusts only the "
+            "new key and the deploy node's copy of the old one is deleted; pin the new fingerprint "
+            "(`bundle verify --fingerprint`) wherever the old one was pinned."
+            + ("" if reuse else f" Only if this bundle was never served, keep the old key instead: mv {aside} {home}")
+        )
+
+    def _adopt(self, source: Path, home: Path) -> None:
+        """Move a home that was never served to where builds keep the key, unless one is there."""
+        if home.is_dir() and not any(home.iterdir()):
+            home.rmdir()
+        if home.exists():
+            aside = set_aside(source, self.release.version, "unused")
+            self.result.notes.append(f"{source} held another key than {home}; it is now in {aside}, unused")
+        else:
+            move_home(source, home)
+            self.result.notes.append(f"the bundle key moved from {source} to {home}")
+
+    # ------------------------------------------------------------------ artifacts
 
     def unpinned(self) -> None:
         for name, comp in self.release.components.items():
@@ -450,6 +516,12 @@ class _Build:
             for p in self.out.rglob("*")
             if p.is_file() and p.relative_to(self.out).as_posix() not in {MANIFEST, SIGNATURE, SUMS}
         )
+        private = [rel for p in payload if is_private_key_material(rel := p.relative_to(self.out).as_posix())]
+        if private:
+            raise BundleError(
+                f"{self.out} holds private key material ({', '.join(private[:5])}): a bundle is served to "
+                "the whole site; move it out of the bundle folder and build again"
+            )
         total = sum(p.stat().st_size for p in payload)
         self.emit(StepStarted("checksums", total, "bytes"))
         done = 0

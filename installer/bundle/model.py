@@ -5,7 +5,8 @@ Layout of a bundle directory (see docs/bundle.md):
     bundle.json            the manifest: release, OS families, every file (size, sha256), every image
     bundle.json.asc        detached signature of bundle.json by the bundle key
     SHA256SUMS             every payload file, for `sha256sum -c` on hosts without aicloud
-    keys/aicloud-bundle.gpg  the bundle's public key (generated per bundle; private part never here)
+    keys/aicloud-bundle.gpg  the bundle's public key (the private part is never here: it stays in the
+                           builder's key store, installer/bundle/keys.py)
     <os family>/           a signed apt repository: dists/aicloud/{InRelease,Release,Release.gpg,...}, pool/main/*.deb
     files/<component>/     binaries (and charts) by their upstream file name
     images/                one OCI image layout; each image's ref name is `<registry>/<path>:<tag>`
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Literal
 
@@ -27,10 +29,23 @@ IMAGES_DIR = "images"
 FILES_DIR = "files"
 APT_SUITE = "aicloud"
 APT_COMPONENT = "main"
-#: Files outside the manifest's own file list (the manifest cannot list itself or its signature).
+#: The only files a bundle holds beyond its manifest's file list: the manifest cannot list itself
+#: or its signature. The public key and SHA256SUMS are listed like every payload file, so `verify`
+#: refuses anything else, and the bundle phase copies nothing else to the deploy node.
 UNLISTED = frozenset({MANIFEST, SIGNATURE})
+#: Where builds before the key store kept the signing key's GnuPG home: `<bundle>/gnupg`.
+LEGACY_KEY_DIR = "gnupg"
+#: Folders of a GnuPG home and files that hold secret keys: never in a bundle, listed or not.
+PRIVATE_KEY_FOLDERS = frozenset({"gnupg", ".gnupg", "private-keys-v1.d", "openpgp-revocs.d"})
+PRIVATE_KEY_NAMES = ("*.key", "secring.gpg", "secring.kbx")
 
 ArtifactKind = Literal["package", "binary", "image", "chart"]
+
+
+def is_private_key_material(rel: str) -> bool:
+    """Whether a bundle-relative path is, or lies in, what holds a private key."""
+    *folders, name = rel.split("/")
+    return bool(PRIVATE_KEY_FOLDERS.intersection(folders)) or any(fnmatch(name, p) for p in PRIVATE_KEY_NAMES)
 
 
 class BundleError(Exception):

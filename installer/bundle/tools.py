@@ -21,8 +21,10 @@ def run(
     cwd: Path | None = None,
     input: bytes | None = None,
     env: dict[str, str] | None = None,
+    umask: int = -1,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run a tool; a failure becomes a BundleError carrying the tool's last stderr lines."""
+    """Run a tool; a failure becomes a BundleError carrying the tool's last stderr lines.
+    `umask`: the tool's own (-1 keeps ours), e.g. 0o077 for gpg writing private keys."""
     args = [str(a) for a in argv]
     if shutil.which(args[0]) is None:
         raise BundleError(f"{args[0]} is not installed (Debian package: {TOOL_PACKAGES.get(args[0], args[0])})")
@@ -35,6 +37,7 @@ def run(
             input=input,
             env={**os.environ, **(env or {})},
             stdin=None if input else subprocess.DEVNULL,
+            umask=umask,
         )
     except subprocess.TimeoutExpired:
         raise BundleError(f"{args[0]} did not finish in {timeout:.0f} s: {' '.join(args)}") from None

@@ -1,8 +1,14 @@
-"""`verify`: every checksum and signature of a bundle; every changed, missing or extra file by name."""
+"""`verify`: every checksum and signature of a bundle; every changed, missing or extra file by name.
+
+A bundle holds exactly the files its manifest lists, plus the manifest and its signature
+(`UNLISTED`): anything else (a file, a symbolic link, a socket, ...) is refused by name, and so
+is private key material even where an older build listed it.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +30,7 @@ from installer.bundle.model import (
     StepFinished,
     StepProgress,
     StepStarted,
+    is_private_key_material,
 )
 from installer.bundle.tools import sha256_file
 
@@ -108,21 +115,54 @@ def _check_signature(bundle: Path, keyring: Path, fingerprint: str | None, probl
     return True
 
 
+def _entries(root: Path) -> dict[str, str]:
+    """Every entry below `root` that is not a folder, relative path -> kind; symbolic links are not followed."""
+    found: dict[str, str] = {}
+    folders = [root]
+    while folders:
+        with os.scandir(folders.pop()) as listing:
+            for entry in listing:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(Path(entry.path))
+                    continue
+                regular = entry.is_file(follow_symlinks=False)
+                kind = "symlink" if entry.is_symlink() else "file" if regular else "special"
+                found[Path(entry.path).relative_to(root).as_posix()] = kind
+    return found
+
+
+_EXTRA = {
+    "file": "extra file, not in bundle.json",
+    "symlink": "extra symbolic link, not in bundle.json",
+    "special": "extra special file (socket, FIFO or device), not in bundle.json",
+}
+
+
 def _check_files(bundle: Path, manifest: Manifest, result: VerifyResult, emit: Callable[[BundleEvent], None]) -> None:
-    present = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file() or p.is_symlink()}
+    present = _entries(bundle)
     listed = manifest.files
     total = sum(f.size for f in listed.values())
     emit(StepStarted("verify", total, "bytes"))
     done = 0
-    for rel in sorted(present - set(listed) - UNLISTED):
-        result.problems.append(Problem(rel, "extra file, not in bundle.json"))
+    for rel in sorted(set(present) - set(listed) - UNLISTED):
+        result.problems.append(Problem(rel, _EXTRA[present[rel]]))
+    for rel in sorted(UNLISTED & {r for r, kind in present.items() if kind != "file"}):
+        result.problems.append(Problem(rel, "is not a regular file"))
+    for rel in sorted(set(listed) & set(present)):
+        if is_private_key_material(rel):
+            result.problems.append(
+                Problem(rel, "private key material: a bundle never carries one (rebuild it: `aicloud bundle build`)")
+            )
     for rel, entry in sorted(listed.items()):
         path = bundle / rel
         if rel not in present:
             result.problems.append(Problem(rel, "missing"))
             continue
-        if path.is_symlink():
+        if present[rel] == "symlink":
             result.problems.append(Problem(rel, "is a symbolic link; bundles hold only files"))
+            continue
+        if present[rel] != "file":
+            result.problems.append(Problem(rel, "is not a regular file; bundles hold only files"))
             continue
         size = path.stat().st_size
         if size != entry.size:

@@ -144,6 +144,7 @@ def build(
                     "reused": result.reused,
                     "fetched": result.fetched,
                     "key_fingerprint": manifest.key_fingerprint,
+                    "notes": result.notes,
                     "missing": [asdict(m) for m in manifest.missing],
                 },
                 indent=1,
@@ -155,6 +156,8 @@ def build(
             f"{result.size / 1e6:.1f} MB ({result.fetched} fetched, {result.reused} reused)"
         )
         click.echo(f"signed by key {manifest.key_fingerprint}")
+        for note in result.notes:
+            click.echo(f"note: {note}")
         if manifest.missing:
             click.echo(f"INCOMPLETE: {len(manifest.missing)} artifacts could not be fetched:")
             for item in manifest.missing:

