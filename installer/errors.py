@@ -59,3 +59,9 @@ class InvalidAnswerFile(Exception):
     def __init__(self, errors: Iterable[AnswerFileError]):
         self.errors = sorted(errors, key=lambda e: (e.path, e.line or 0, e.column or 0, e.field, e.message))
         super().__init__("\n".join(str(e) for e in self.errors))
+
+
+class Refused(Exception):
+    """The engine will not start (or go on with) a run, and has touched no host: bad options, a
+    busy site or host, a missing or damaged bundle, a secret that cannot be read, nothing to
+    resume. One family, so a face maps all of them to one outcome (the CLI: exit 2)."""

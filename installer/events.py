@@ -18,6 +18,9 @@ class RunStarted:
     run_dir: str
     phases: list[str]
     hosts: list[str]
+    #: what the engine found before starting and a person should know (e.g. an earlier run
+    #: whose controller died, now recorded as interrupted)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

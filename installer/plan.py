@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from installer.content import playbook_path
 from installer.phases import DESCRIPTIONS, PHASES, Phase
 from installer.release import Component, Release
 from installer.site.model import Node, Role, Site
@@ -27,6 +28,8 @@ class PhasePlan:
     hosts: list[str]
     components: list[PlannedComponent] = field(default_factory=list)
     skip_reason: str | None = None
+    #: the phase would run, but this installer has no playbook for it yet (install stops there)
+    no_playbook: bool = False
 
     @property
     def runs(self) -> bool:
@@ -117,6 +120,7 @@ def build_plan(site: Site, release: Release) -> Plan:
                 if reason is None
                 else [],
                 skip_reason=reason,
+                no_playbook=reason is None and phase != "preflight" and not playbook_path(phase).is_file(),
             )
         )
     return Plan(site.metadata.name, release.version, phases)

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import yaml
 
+from installer.reach import Reach
 from installer.release import Release
 from installer.site.model import Node, Role, SecretRef, Site
+from installer.state import known_hosts_path
 
 HEADER = "# Rendered by aicloud from {source}; edit the answer file, not this.\n"
 
@@ -52,14 +54,8 @@ def group_vars(site: Site, release: Release, base: Path) -> dict[str, object]:
     out: dict[str, object] = {
         "aicloud_site": site.metadata.name,
         "aicloud_release": release.version,
-        **ssh.ansible_vars(base),
+        **Reach.of(ssh, base, known_hosts_path(site.metadata.name, create=False)).ansible_vars(),
     }
-    key_path = ssh.private_key.file_path(base)
-    if key_path is not None:
-        out["ansible_ssh_private_key_file"] = str(key_path)
-    else:
-        # The runner writes the key from the environment into the run directory (0600).
-        out["aicloud_ssh_private_key_ref"] = ssh.private_key.describe()
     if ssh.become_password is not None:
         out["ansible_become_password"] = secret_lookup(ssh.become_password, base)
     out.update(site.network.ansible_vars())

@@ -4,14 +4,22 @@
 `lab/<lab name>/` for labs. A site's folder holds:
 
 - `known_hosts`: SSH host keys recorded on first contact (trust on first use)
-- `runs/<run id>/`: one folder per install/upgrade/discovery run (state, events, logs)
-- `latest` : a symlink to the newest run
+- `runs/<run id>/`: one folder per run of any kind (install, upgrade, discover), its id
+  `<UTC date>-<time>-<kind>-<4 hex>` (sorts by time, says its kind)
+- `runs/latest-<kind>`: a symlink to the newest run of each kind; `runs/latest` is the newest
+  install's (the one `--resume` continues)
+- `install.lock`: held while a run of the site is going on (installer.run.locks)
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
+
+RunKind = Literal["install", "upgrade", "discover"]
 
 
 def aicloud_home() -> Path:
@@ -45,3 +53,29 @@ def write_atomic(path: Path, text: str, mode: int = 0o600) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _point(runs: Path, link: str, run_id: str) -> None:
+    tmp = runs / f".{link}.{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(run_id)
+    os.replace(tmp, runs / link)
+
+
+def new_run_dir(site_name: str, kind: RunKind, home: Path | None = None) -> tuple[str, Path]:
+    """A new, private run directory of `kind`, and the `latest` pointers moved to it."""
+    runs = site_state_dir(site_name, home) / "runs"
+    run_id = f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{kind}-{secrets.token_hex(2)}"
+    run_dir = runs / run_id
+    run_dir.mkdir(parents=True, mode=0o700)
+    _point(runs, f"latest-{kind}", run_id)
+    if kind == "install":
+        _point(runs, "latest", run_id)
+    return run_id, run_dir
+
+
+def latest_run_dir(site_name: str, kind: RunKind = "install", home: Path | None = None) -> Path | None:
+    """The newest run of `kind` of the site, if any."""
+    runs = site_state_dir(site_name, home, create=False) / "runs"
+    link = runs / ("latest" if kind == "install" else f"latest-{kind}")
+    return link.resolve() if link.exists() else None

@@ -143,7 +143,8 @@ class AicloudApp(App):
     def start_install(self, resume: bool, phase: str | None = None) -> None:
         """Run the engine's install of `self.loaded_site` in a worker thread; events arrive as messages.
 
-        `phase` runs that phase only (`aicloud install --phase`); Resume repeats the last choice.
+        `phase` runs that phase only (`aicloud install --phase`). Resume asks for nothing: the
+        engine repeats what the resumed run was asked, whichever face started it.
         """
         from tui.engine import InstallRequest
         from tui.progress import InstallProgress
@@ -157,7 +158,7 @@ class AicloudApp(App):
         self.install_outcome = None
         self.install_stop = threading.Event()
         self.install_running = True
-        self._install(InstallRequest(resume=resume, phase=self.install_phase))
+        self._install(InstallRequest(resume=True) if resume else InstallRequest(phase=self.install_phase))
 
     @work(thread=True, exclusive=True, group="install", exit_on_error=False)
     def _install(self, request: Any) -> None:
@@ -247,4 +248,14 @@ class AicloudApp(App):
 
 
 def run(path: Path | None = None, locale: str | None = None) -> None:
-    AicloudApp(path, locale=locale).run()
+    """Run the wizard; an app that ended on an unexpected exception exits non-zero.
+
+    Textual catches an exception raised in a handler, shows its traceback after leaving the
+    screen and returns from `App.run` as if all were well, with only `return_code` set (1).
+    Raising `SystemExit` here gives every caller (`aicloud`, `aicloud tui`, `python -m tui`)
+    that exit status without each having to ask for it.
+    """
+    app = AicloudApp(path, locale=locale)
+    app.run()
+    if app.return_code:
+        raise SystemExit(app.return_code)

@@ -66,7 +66,8 @@ class InstallRequest:
 class InstallOutcome:
     ok: bool
     run_dir: str
-    exit_code: int
+    #: the engine's `installer.run.Outcome`: succeeded, failed, interrupted or refused
+    outcome: str
 
 
 @dataclass(frozen=True)
@@ -124,17 +125,11 @@ class RealEngine:
         on_event: Callable[[Event], None],
         stop: threading.Event,
     ) -> InstallOutcome:
-        """`installer.run.install`; its refusals (no bundle, a secret not readable, nothing to resume,
-        an unknown phase, another install of the site running) become `InstallRefused`."""
-        from installer.run import (
-            BundleNotFound,
-            InstallOptions,
-            NothingToResume,
-            SecretUnavailable,
-            SiteBusy,
-            UnknownPhase,
-            install,
-        )
+        """`installer.run.install`; its refusals (`installer.errors.Refused`: no bundle or a damaged
+        one, a secret not readable, nothing to resume, an unknown phase or options that select
+        nothing, another install of the site running) become `InstallRefused`."""
+        from installer.errors import Refused
+        from installer.run import InstallOptions, install
 
         options = InstallOptions(
             phase=request.phase,
@@ -145,9 +140,9 @@ class RealEngine:
         )
         try:
             result = install(loaded, options, on_event=on_event, stop=stop)
-        except (BundleNotFound, NothingToResume, SecretUnavailable, SiteBusy, UnknownPhase) as exc:
+        except Refused as exc:
             raise InstallRefused(str(exc)) from None
-        return InstallOutcome(result.ok, str(result.run_dir), result.exit_code)
+        return InstallOutcome(result.ok, str(result.run_dir), result.outcome)
 
     def run_summary(self, run_dir: str) -> RunSummary | None:
         return read_run_summary(Path(run_dir)) if run_dir else None
@@ -194,6 +189,7 @@ def read_run_summary(run_dir: Path) -> RunSummary | None:
 def host_facts(host: str, facts: NodeFacts | HostError) -> HostFacts:
     """A discovery `NodeFacts` (or `HostError`) as the node table shows it."""
     from installer.discovery import HostError
+    from installer.discovery.draft import accelerators_answer
 
     if isinstance(facts, HostError):  # unreachable, auth refused, host key changed
         return HostFacts(host, False, error=f"{facts.kind}: {facts.message}")
@@ -201,10 +197,6 @@ def host_facts(host: str, facts: NodeFacts | HostError) -> HostFacts:
     os_name = f"{os_info.id} {os_info.version_id}".strip() or os_info.pretty_name
     memory = facts.memory.total_bytes
     ram = f"{memory // 2**30}G" if memory else ""
-    found = None
-    if facts.accelerators:
-        first = facts.accelerators[0]
-        same = [a for a in facts.accelerators if a.vendor == first.vendor]
-        found = (first.vendor.value, first.model, len(same))
+    found = accelerators_answer(facts)  # the engine's rule, as `discover --write-site` applies it
     gpus = f"{found[2]}x {found[1] or found[0]}" if found else "0"
     return HostFacts(host, True, os_name, ram, gpus, str(len(facts.nics)), "", found)

@@ -14,14 +14,11 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from installer.cli.common import _load_or_exit, err, file_option, out, output_option
+from installer.cli.common import EXIT_FAILED, EXIT_INVALID, _load_or_exit, err, file_option, out, output_option
 from installer.discovery import Discovery, DiscoveryError
 from installer.discovery import discover as run_discovery
 from installer.discovery.model import NodeFacts
 from installer.vendors import VENDORS
-
-EXIT_FAILED = 1
-EXIT_INVALID = 2
 
 _SEVERITY_STYLE = {"fail": "bold red", "warn": "yellow", "pass": "green"}
 
@@ -99,7 +96,7 @@ def _rdma(facts: NodeFacts) -> str:
 def _discovery_table(discovery: Discovery) -> Table:
     table = Table(title=f"Discovery of site {discovery.site} ({discovery.seconds:.1f} s)", title_justify="left")
     for column in ("host", "OS / kernel", "CPU / RAM", "disks, /var free", "NICs", "accelerators", "RDMA", "time"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for host in sorted({*discovery.facts, *discovery.errors}):
         error = discovery.errors.get(host)
         if error is not None:
@@ -181,7 +178,7 @@ def preflight(path: Path, output: str) -> None:
         _say_host_keys(discovery)
         table = Table(title=f"Preflight of site {result.site}", title_justify="left")
         for column in ("", "host", "check", "found", "what to do"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold")
         for f in result.findings:
             style = _SEVERITY_STYLE[f.severity]
             table.add_row(f"[{style}]{f.severity}[/]", f.host, f.check, escape(f.found), escape(f.remedy))

@@ -1,57 +1,44 @@
 """`aicloud install`: run the site's plan on its hosts and show progress as it goes.
 
-Exit codes: 0 every phase done; 1 a phase failed on a host (state and logs kept; fix and
-`--resume`); 2 invalid answer file or options (nothing touched); 130 interrupted (Ctrl-C;
-state consistent; `--resume` continues).
+Exit codes (from the run's outcome, installer/cli/common.py): 0 every phase done; 1 a phase
+failed on a host (state and logs kept; fix and `--resume`); 2 refused before any host was
+touched (answer file, options, a missing or damaged bundle, nothing to resume, the site or one
+of its hosts busy); 130 interrupted (Ctrl-C or SIGTERM; state consistent; `--resume` continues).
 """
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
+from rich.progress_bar import ProgressBar
 from rich.table import Table
 
-from installer.events import (
-    Event,
-    HostResult,
-    PhaseFinished,
-    PhaseSkipped,
-    PhaseStarted,
-    PhaseVerified,
-    RunFinished,
-    RunStarted,
-    TaskStarted,
-)
+from installer.events import Event, HostResult, PhaseFinished, PhaseSkipped, PhaseStarted, PhaseVerified, RunStarted
 from installer.phases import PHASES
 from installer.plan import build_plan
+from installer.run.progress import RunProgress, mark
 
 if TYPE_CHECKING:
     from installer.run import InstallOptions, RunResult
 
-EXIT_FAILED = 1
-EXIT_INVALID = 2
-EXIT_INTERRUPTED = 130
-
-_MARK = {"ok": "ok", "changed": "changed", "failed": "FAILED", "unreachable": "UNREACHABLE", "skipped": "skipped"}
+_STYLE = {"done": "green", "verified": "green", "failed": "bold red", "running": "bold cyan"}
 
 
 class _Progress:
-    """Draws events: a live table (phases, then a line per host) on a terminal, plain lines elsewhere."""
+    """Draws the engine's progress fold: a live table (phases with bars, then a line per host of
+    the running phase) on a terminal, plain lines elsewhere. Identifiers are never cut: a
+    column too narrow folds them onto the next line."""
 
     def __init__(self, console: Console, phases: list[str], hosts: list[str]):
         self.console = console
-        self.phases = {p: "pending" for p in phases}
-        self.hosts = {h: "" for h in hosts}
-        self.current = ""
-        self.task = ""
-        self.failures: list[str] = []
-        self.failed_hosts: dict[str, list[str]] = {}  # phase -> hosts, in the order they failed
+        self.model = RunProgress.new(phases, hosts)
         self.live = (
             Live(self._table(), console=console, refresh_per_second=8, transient=False) if console.is_terminal else None
         )
@@ -66,63 +53,68 @@ class _Progress:
             self.live.update(self._table())
             self.live.__exit__(*exc)
 
-    def _table(self) -> Table:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(no_wrap=True)
-        table.add_column()
-        for phase, status in self.phases.items():
-            style = {"done": "green", "failed": "bold red", "running": "bold cyan"}.get(status, "dim")
-            table.add_row(f"[{style}]{phase}[/]", f"[{style}]{status}[/]")
-        if self.current:
-            table.add_row("", "")
-            table.add_row(f"[bold]{self.current}[/]", self.task)
-            for host, line in self.hosts.items():
-                table.add_row(f"  {host}", line)
-        return table
+    def _table(self) -> Group:
+        phases = Table.grid(padding=(0, 2))
+        phases.add_column(no_wrap=True)
+        phases.add_column(width=20)
+        phases.add_column(overflow="fold")
+        for phase in self.model.phases.values():
+            style = _STYLE.get(phase.status, "dim")
+            fraction = phase.fraction
+            bar = ProgressBar(total=1.0, completed=fraction or 0.0, width=20, pulse=fraction is None)
+            text = phase.status + (f": {phase.detail}" if phase.detail else "")
+            phases.add_row(f"[{style}]{phase.name}[/]", bar, f"[{style}]{_escape(text)}[/]")
+        parts: list[object] = [phases]
+        running = self.model.phases.get(self.model.current)
+        if running is not None:
+            hosts = Table.grid(padding=(0, 2))
+            hosts.add_column(overflow="fold")
+            hosts.add_column(overflow="ellipsis", no_wrap=True)
+            hosts.add_row(f"[bold]{running.name}[/]", _escape(self.model.task))
+            for host, progress in running.hosts.items():
+                hosts.add_row(f"  {_escape(host)}", _escape(f"{mark(progress.status)}: {progress.task}"))
+            parts += ["", hosts]
+        return Group(*parts)  # type: ignore[arg-type]
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, RunStarted):
-            self._line(f"run {event.run_id}: {event.run_dir}")
-        elif isinstance(event, PhaseSkipped):
-            self.phases[event.phase] = f"skipped: {event.reason}"
-            self._line(f"{event.phase}: skipped: {event.reason}")
-        elif isinstance(event, PhaseVerified):
-            self._verified(event)
-        elif isinstance(event, PhaseStarted):
-            self.phases[event.phase] = "running"
-            self.current, self.task = event.phase, ""
-            self.hosts = {h: "waiting" for h in event.hosts}
-            self._line(f"{event.phase}: started on {', '.join(event.hosts)}")
-        elif isinstance(event, TaskStarted):
-            self.task = event.task
-        elif isinstance(event, HostResult):
-            self.hosts[event.host] = f"{_MARK[event.status]}: {event.task}"
-            if event.status in ("failed", "unreachable"):
-                self.failures.append(f"{event.phase} / {event.host} / {event.task}: {event.message}")
-                hosts = self.failed_hosts.setdefault(event.phase, [])
-                if event.host not in hosts:
-                    hosts.append(event.host)
-                self._line(f"{event.phase}: {event.host}: {_MARK[event.status]}: {event.task}: {event.message}")
-        elif isinstance(event, PhaseFinished):
-            self.phases[event.phase] = f"{'done' if event.ok else 'failed'} ({event.changed} changed)"
-            self._line(f"{event.phase}: {'done' if event.ok else 'FAILED'}, {event.changed} changed")
-        elif isinstance(event, RunFinished) and self.live:
-            self.current = ""
+        self.model.apply(event)
         if self.live:
             self.live.update(self._table())
-
-    def _verified(self, event: PhaseVerified) -> None:
-        if event.unchanged and not event.rerun:
-            self.phases[event.phase] = f"unchanged on {len(event.unchanged)} hosts (verified)"
-        if event.unchanged:
-            hosts = ", ".join(event.unchanged)
-            self._line(f"{event.phase}: unchanged on {hosts} (verified on each node; --full re-applies)")
-        for host, reason in event.worth_telling().items():
-            self._line(f"{event.phase}: runs on {host}: {reason}")
+        else:
+            for line in _plain_lines(event, self.model):
+                self._line(line)
 
     def _line(self, text: str) -> None:
-        if not self.live:
-            self.console.print(text, markup=False, highlight=False)
+        from installer.cli.common import say
+
+        say(self.console, text)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _plain_lines(event: Event, model: RunProgress) -> list[str]:
+    if isinstance(event, RunStarted):
+        return [f"run {event.run_id}: {event.run_dir}", *(f"note: {n}" for n in event.notes)]
+    if isinstance(event, PhaseSkipped):
+        return [f"{event.phase}: skipped: {event.reason}"]
+    if isinstance(event, PhaseVerified):
+        lines = []
+        if event.unchanged:
+            hosts = ", ".join(event.unchanged)
+            lines.append(f"{event.phase}: unchanged on {hosts} (verified on each node; --full re-applies)")
+        return lines + [f"{event.phase}: runs on {host}: {reason}" for host, reason in event.worth_telling().items()]
+    if isinstance(event, PhaseStarted):
+        return [f"{event.phase}: started on {', '.join(event.hosts)}"]
+    if isinstance(event, HostResult) and event.status in ("failed", "unreachable"):
+        host = model.host_name(event.host)
+        return [f"{event.phase}: {host}: {mark(event.status)}: {event.task}: {event.message}"]
+    if isinstance(event, PhaseFinished):
+        return [f"{event.phase}: {'done' if event.ok else 'FAILED'}, {event.changed} changed"]
+    return []
 
 
 @click.command("install")
@@ -137,7 +129,12 @@ class _Progress:
 @click.option("--phase", type=click.Choice(PHASES), help="Run only this phase.")
 @click.option("--from-phase", type=click.Choice(PHASES), help="Start at this phase and run the ones after it.")
 @click.option("--limit", help="Only these hosts (comma separated node names).")
-@click.option("--resume", is_flag=True, help="Continue the last run: skip what it finished, redo what failed.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the last run, as it was asked (phases, hosts, bundle): redo what it did not finish, "
+    "and what a node's own record no longer shows.",
+)
 @click.option("--check", is_flag=True, help="Dry run (Ansible check mode): show what would change, change nothing.")
 @click.option(
     "--bundle",
@@ -156,29 +153,22 @@ def install_command(path: Path, phase, from_phase, limit, resume, check, bundle_
 
     \b
     Exit codes: 0 done; 1 a phase failed (see the run directory; fix, then --resume);
-    2 invalid answer file or options, or another install of the site is running;
-    130 interrupted (--resume continues).
+    2 refused, nothing touched: invalid answer file or options, a missing or damaged
+      bundle, nothing to resume, another run holding the site or one of its hosts;
+    130 interrupted (--resume continues what that run was asked).
 
     A re-run first asks each node (one SSH command) whether what a phase applied still holds
     there; such nodes skip the phase. --full runs it everywhere.
     """
-    from installer.cli.common import _load_or_exit, err, out
+    from installer.cli.common import EXIT_FOR_OUTCOME, EXIT_INVALID, _load_or_exit, err, out, say
     from installer.run import InstallOptions
 
     loaded = _load_or_exit(path, "text")
     plan = build_plan(loaded.site, loaded.release)
-    hosts = [h.strip() for h in limit.split(",")] if limit else None
-    unknown = sorted(set(hosts or []) - {n.name for n in loaded.site.nodes})
-    if unknown:
-        err.print(
-            f"--limit: {', '.join(unknown)} not in the answer file (nodes: "
-            f"{', '.join(n.name for n in loaded.site.nodes)})"
-        )
-        sys.exit(EXIT_INVALID)
     extravars = {"bundle_dir": str(bundle_dir)} if bundle_dir else {}
     if not yes:
         if not sys.stdin.isatty():
-            err.print("not a terminal: add --yes to install without confirmation")
+            say(err, "not a terminal: add --yes to install without confirmation")
             sys.exit(EXIT_INVALID)
         running = [p.phase for p in plan.phases if p.runs]
         click.confirm(
@@ -189,19 +179,47 @@ def install_command(path: Path, phase, from_phase, limit, resume, check, bundle_
     options = InstallOptions(
         phase=phase,
         from_phase=from_phase,
-        limit=hosts,
+        # `--limit ''` is a limit to no host, refused by the engine, never "every host"
+        limit=limit.split(",") if limit is not None else None,
         resume=resume,
         check=check,
         full=full,
         extravars=extravars,
     )
     result = _run_with_progress(loaded, options, out)
-    sys.exit(result.exit_code)
+    sys.exit(EXIT_FOR_OUTCOME[result.outcome])
+
+
+class _StopOnSignal:
+    """While a run goes on: the first Ctrl-C (or SIGTERM) asks the engine to stop after the
+    current task; more of them only say that it is stopping. The main thread never gets a
+    KeyboardInterrupt in the middle of waiting, so the run always ends with its state written."""
+
+    def __init__(self, stop: threading.Event, console: Console) -> None:
+        self.stop, self.console, self.saved = stop, console, {}
+
+    def __enter__(self) -> _StopOnSignal:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self.saved[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        from installer.cli.common import say
+
+        if self.stop.is_set():
+            say(self.console, "still stopping: the current task finishes, then the state is written", style="yellow")
+            return
+        self.stop.set()
+        say(self.console, "interrupted: stopping after the current task; state is kept", style="yellow")
 
 
 def _run_with_progress(loaded, options: InstallOptions, console: Console) -> RunResult:
-    from installer.cli.common import err
-    from installer.run import BundleNotFound, NothingToResume, SecretUnavailable, SiteBusy, UnknownPhase, install
+    from installer.cli.common import err, say
+    from installer.run import Refused, RunResult, install
 
     stop = threading.Event()
     outcome: dict[str, object] = {}
@@ -210,43 +228,46 @@ def _run_with_progress(loaded, options: InstallOptions, console: Console) -> Run
     def work() -> None:
         try:
             outcome["result"] = install(loaded, options, on_event=progress, stop=stop)
-        except (SecretUnavailable, UnknownPhase, NothingToResume, BundleNotFound, SiteBusy) as exc:
-            outcome["error"] = exc
+        except Refused as exc:
+            outcome["refused"] = exc
         except BaseException as exc:  # shown below; a traceback here would hide the run directory
             outcome["crash"] = exc
 
-    worker = threading.Thread(target=work, name="aicloud-install", daemon=True)
-    with progress:
+    worker = threading.Thread(target=work, name="aicloud-install")
+    with _StopOnSignal(stop, err), progress:
         worker.start()
-        try:
-            while worker.is_alive():
-                worker.join(0.2)
-        except KeyboardInterrupt:
-            stop.set()
-            console.print("interrupted: stopping after the current task; state is kept", style="yellow")
-            try:
-                worker.join()
-            except KeyboardInterrupt:
-                worker.join(30)
-    if "error" in outcome:
-        err.print(str(outcome["error"]), markup=False)
-        sys.exit(EXIT_INVALID)
+        while worker.is_alive():
+            worker.join(0.2)
+    if "refused" in outcome:
+        say(err, str(outcome["refused"]))
+        return RunResult("refused", "", str(outcome["refused"]))
     if "crash" in outcome:
         raise outcome["crash"]  # type: ignore[misc]
     result: RunResult = outcome["result"]  # type: ignore[assignment]
-    for failure in progress.failures:
-        err.print(failure, markup=False)
-    if result.ok:
-        console.print(f"install finished: run directory {result.run_dir}")
-    else:
-        summary = result.message
-        failed_hosts = progress.failed_hosts.get(result.failed_phase or "")
-        if failed_hosts and result.exit_code == EXIT_FAILED:
-            # Each failure was just printed in full; the last line says where, not the same text again.
-            summary = f"phase {result.failed_phase} failed on {', '.join(failed_hosts)} (in full above)"
-        err.print(
-            f"install {'interrupted' if result.exit_code == EXIT_INTERRUPTED else 'failed'}: {summary}",
-            markup=False,
-        )
-        err.print(f"state and logs: {result.run_dir} (state.json, log.txt); continue with --resume", markup=False)
+    _summarize(result, progress.model, console)
     return result
+
+
+def _summarize(result: RunResult, model: RunProgress, console: Console) -> None:
+    from installer.cli.common import err, say
+
+    for failure in model.failures:
+        say(err, str(failure))
+    check = result.dry_run
+    dry = "dry run (nothing was changed on any host)"
+    if result.ok:
+        done = f"{dry}: finished" if check else "install finished"
+        say(console, f"{done}: run directory {result.run_dir}")
+        return
+    summary = result.message
+    failed_hosts = model.failed_hosts(result.failed_phase or "")
+    if failed_hosts and result.outcome == "failed":
+        # Each failure was just printed in full; the last line says where, not the same text again.
+        summary = f"phase {result.failed_phase} failed on {', '.join(failed_hosts)} (in full above)"
+    what = dry if check else "install"
+    say(err, f"{what} {'interrupted' if result.outcome == 'interrupted' else 'failed'}: {summary}")
+    if check:
+        # never a hint that would change hosts: --resume of a dry run is a dry run, but say nothing of it
+        say(err, f"logs: {result.run_dir} (state.json, log.txt)")
+    else:
+        say(err, f"state and logs: {result.run_dir} (state.json, log.txt); continue with --resume")

@@ -9,10 +9,9 @@ import click
 from rich.table import Table
 
 from installer.cli.common import EXIT_INVALID, _load_or_exit, _print_json, err, file_option, out, output_option
+from installer.content import EXAMPLES_DIR
 from installer.errors import InvalidAnswerFile
 from installer.release import available_releases, load_release
-
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "inventory-examples"
 
 
 @click.command()
@@ -54,12 +53,16 @@ def plan(path: Path, output: str) -> None:
         _print_json(result.to_dict())
         return
     table = Table(title=f"Plan for site {result.site}, release {result.release}", title_justify="left")
+    # Never cut an identifier (host names, versions): a narrow terminal folds them instead.
     table.add_column("#", justify="right")
-    table.add_column("phase")
-    table.add_column("hosts")
-    table.add_column("components")
+    table.add_column("phase", overflow="fold")
+    table.add_column("hosts", overflow="fold")
+    table.add_column("components", overflow="fold")
     for number, phase in enumerate(result.phases, 1):
-        if phase.runs:
+        if phase.runs and phase.no_playbook:
+            hosts = ", ".join(phase.hosts)
+            table.add_row(str(number), phase.phase, f"{hosts} [yellow](no playbook yet: install stops here)[/]", "")
+        elif phase.runs:
             hosts = ", ".join(phase.hosts)
             components = ", ".join(f"{c.name} {c.version}" for c in phase.components) or "-"
             table.add_row(str(number), phase.phase, hosts, components)
@@ -122,7 +125,7 @@ def releases(output: str) -> None:
     else:
         table = Table()
         for column in ("release", "date", "kubernetes", "OS", "accelerators", "not yet pinned"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold")
         for row in rows:
             table.add_row(
                 row["version"],

@@ -15,7 +15,7 @@ from installer.discovery.model import (
     RdmaDevice,
     RdmaPort,
 )
-from installer.discovery.runner import DiscoveryError, discover, known_hosts_path, new_run_id, read_fact, run_dir
+from installer.discovery.runner import DiscoveryError, discover, known_hosts_path, read_fact, run_dir
 
 __all__ = [
     "Accelerator",
@@ -29,7 +29,6 @@ __all__ = [
     "RdmaPort",
     "discover",
     "known_hosts_path",
-    "new_run_id",
     "read_fact",
     "run_dir",
 ]

@@ -12,7 +12,17 @@ from collections import Counter
 
 from ruamel.yaml import YAML
 
-from installer.discovery.model import Discovery
+from installer.discovery.model import Discovery, NodeFacts
+
+
+def accelerators_answer(facts: NodeFacts) -> tuple[str, str, int] | None:
+    """What a node's `accelerators` answer is, from what discovery found: the most common
+    (vendor, model) and how many of that model (ties: the first found). The one rule both faces
+    use, so `discover --write-site` and the wizard write the same file for a mixed node."""
+    if not facts.accelerators:
+        return None
+    (vendor, model), count = Counter((a.vendor, a.model) for a in facts.accelerators).most_common(1)[0]
+    return vendor.value, model, count
 
 
 def draft_site_text(source_text: str, discovery: Discovery) -> tuple[str, list[str]]:
@@ -23,11 +33,12 @@ def draft_site_text(source_text: str, discovery: Discovery) -> tuple[str, list[s
     changes: list[str] = []
     for node in data.get("nodes", []) or []:
         facts = discovery.facts.get(node.get("name"))
-        if facts is None or not facts.accelerators:
+        answer = accelerators_answer(facts) if facts is not None else None
+        if answer is None:
             continue
-        (vendor, model), count = Counter((a.vendor, a.model) for a in facts.accelerators).most_common(1)[0]
-        node["accelerators"] = {"vendor": vendor.value, "model": model, "count": count}
-        changes.append(f"{node['name']}: accelerators {count} x {vendor.value} {model}")
+        vendor, model, count = answer
+        node["accelerators"] = {"vendor": vendor, "model": model, "count": count}
+        changes.append(f"{node['name']}: accelerators {count} x {vendor} {model}")
     buffer = io.StringIO()
     yaml.dump(data, buffer)
     return buffer.getvalue(), changes

@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -39,14 +38,39 @@ from installer.discovery.model import (
     SmiReport,
     TimeSync,
 )
+from installer.reach import Reach
 from installer.site import LoadedSite
 from installer.site.model import Node, Site
-from installer.state import known_hosts_path, site_state_dir, write_atomic
+from installer.state import known_hosts_path, new_run_dir, site_state_dir, write_atomic
 from installer.vendors import VENDORS
 
 # pyinfra logs connection errors and warnings itself; the faces show ours instead.
 logging.getLogger("pyinfra").addHandler(logging.NullHandler())
 logging.getLogger("pyinfra").propagate = False
+# paramiko logs a dying connection (ProxyCommandFailure, "Error reading SSH protocol banner")
+# with its traceback from its transport thread; with no handler Python's last resort prints it
+# on the console. It belongs in the run's ssh.log; the console gets one line per host from us.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
+logging.getLogger("paramiko").propagate = False
+
+
+_ssh_log: logging.Handler | None = None
+
+
+def _log_ssh_to(directory: Path) -> None:
+    """paramiko's log lines go to `ssh.log` in this discovery's run directory from now on. The
+    handler stays until the next discovery: paramiko logs a connection's end from its transport
+    thread, often after the discovery that used it has returned."""
+    global _ssh_log
+    handler = logging.FileHandler(directory / "ssh.log", encoding="utf-8", delay=True)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(threadName)s %(name)s: %(message)s"))
+    logger = logging.getLogger("paramiko")
+    logger.addHandler(handler)
+    if _ssh_log is not None:
+        logger.removeHandler(_ssh_log)
+        _ssh_log.close()
+    _ssh_log = handler
+
 
 CONNECT_TIMEOUT = 10
 COMMAND_TIMEOUT = 30
@@ -72,11 +96,8 @@ class _HostResult:
     seconds: float
 
 
-def new_run_id(kind: str = "discover") -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{kind}-{secrets.token_hex(2)}"
-
-
 def run_dir(site_name: str, run_id: str, home: Path | None = None) -> Path:
+    """The folder of an existing run (an install's, when its preflight phase discovers)."""
     path = site_state_dir(site_name, home) / "runs" / run_id
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
@@ -94,25 +115,8 @@ def load_private_key(text: str) -> paramiko.PKey:
 
 
 def connection_data(site: Site, base: Path, pkey: paramiko.PKey, node: Node) -> dict[str, Any]:
-    """pyinfra host data for a node: address, user, port, key, the site's ssh_config.
-
-    Host keys are verified by `KnownHosts` after the handshake, so paramiko gets an empty
-    known_hosts and a policy that lets the handshake through.
-    """
-    data: dict[str, Any] = {
-        "ssh_hostname": str(node.address),
-        "ssh_user": site.ssh.user,
-        "ssh_port": site.ssh.port,
-        "ssh_allow_agent": False,
-        "ssh_look_for_keys": False,
-        "ssh_paramiko_connect_kwargs": {"pkey": pkey, "allow_agent": False, "look_for_keys": False},
-        "ssh_known_hosts_file": "/dev/null",
-        "ssh_strict_host_key_checking": "no",
-    }
-    config = site.ssh.config_path(base)
-    if config is not None:
-        data["ssh_config_file"] = str(config)
-    return data
+    """pyinfra host data for a node (installer.reach knows how every node is reached)."""
+    return Reach.of(site.ssh, base, known_hosts_path(site.metadata.name, create=False)).pyinfra_data(node, pkey)
 
 
 def discover(
@@ -126,10 +130,10 @@ def discover(
 ) -> Discovery:
     """Read every node of the site in parallel; write `discovery.json` into the run directory."""
     site = loaded.site
-    if site.ssh.bastion is not None and site.ssh.config_path(loaded.base_dir) is None:
-        raise DiscoveryError("a bastion needs ssh.configFile with a ProxyJump for now (discovery reads ssh_config)")
-    run_id = run_id or new_run_id()
-    directory = run_dir(site.metadata.name, run_id, home)
+    if run_id is None:
+        run_id, directory = new_run_dir(site.metadata.name, "discover", home)
+    else:
+        directory = run_dir(site.metadata.name, run_id, home)
     known = KnownHosts(known_hosts_path(site.metadata.name, home))
     started = datetime.now(UTC)
     began = time.monotonic()
@@ -149,6 +153,7 @@ def discover(
                 on_host(node.name, result.outcome)
             return result
 
+        _log_ssh_to(directory)
         with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(site.nodes))) as pool:
             results = dict(zip((n.name for n in site.nodes), pool.map(one, site.nodes), strict=True))
     discovery = Discovery(
@@ -260,8 +265,6 @@ def read_fact(
     """One fact from some of the site's nodes at once, under discovery's connection and host-key
     rules. Per host: the fact's value, or a `HostError` (unreachable, auth, changed key, failed)."""
     site = loaded.site
-    if site.ssh.bastion is not None and site.ssh.config_path(loaded.base_dir) is None:
-        raise DiscoveryError("a bastion needs ssh.configFile with a ProxyJump for now (discovery reads ssh_config)")
     nodes = [n for n in site.nodes if n.name in set(hosts)]
     known = KnownHosts(known_hosts_path(site.metadata.name, home))
     try:

@@ -20,17 +20,14 @@ The faces call `install(...)` with a callback for events and a `threading.Event`
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import json
-import os
-import secrets as token
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
+from installer.errors import Refused
 from installer.events import (
     Event,
     PhaseFinished,
@@ -46,15 +43,23 @@ from installer.plan import Plan, build_plan
 from installer.render import render
 from installer.run.ansible import PLAYBOOKS_DIR, ROLES_DIR, ansible_cfg, run_playbook
 from installer.run.converged import check_hosts, phase_inputs
+from installer.run.locks import SiteBusy, run_locks
+from installer.run.playbook import count_tasks
 from installer.run.preflight_phase import run_preflight_phase
+from installer.run.progress import log_line
 from installer.run.secrets import SecretStore, SecretUnavailable, materialize
-from installer.run.state import PhaseState, RunState, now
+from installer.run.state import PhaseState, RunState, Selection, now
 from installer.site.load import LoadedSite
-from installer.state import aicloud_home, known_hosts_path, site_state_dir, write_atomic
+from installer.state import aicloud_home, known_hosts_path, latest_run_dir, new_run_dir, site_state_dir, write_atomic
 
 __all__ = [
     "BundleNotFound",
+    "BundleRefused",
     "InstallOptions",
+    "InvalidSelection",
+    "NothingToResume",
+    "Outcome",
+    "Refused",
     "RunResult",
     "SecretUnavailable",
     "SiteBusy",
@@ -64,66 +69,32 @@ __all__ = [
     "latest_run",
 ]
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
-
 #: Phases run in Python instead of by a playbook: (loaded, hosts, run id, emit) -> (host -> done|failed, messages)
 PYTHON_PHASES: dict[str, Callable[..., tuple[dict[str, str], dict[str, str]]]] = {
     "preflight": run_preflight_phase,
 }
 
+Outcome = Literal["succeeded", "failed", "interrupted", "refused"]
 
-class UnknownPhase(ValueError):
+
+class UnknownPhase(Refused):
     pass
 
 
-class NothingToResume(ValueError):
+class InvalidSelection(Refused):
+    """Options that select nothing, or contradict each other or the run being resumed."""
+
+
+class NothingToResume(Refused):
     pass
 
 
-class BundleNotFound(ValueError):
+class BundleNotFound(Refused):
     pass
 
 
-class SiteBusy(RuntimeError):
-    """Another aicloud process is installing the same site: two runs would race on its nodes and state."""
-
-
-class _SiteLock:
-    """One install of a site at a time: an exclusive flock on `<site state>/install.lock`.
-
-    The kernel drops the lock when its holder exits in any way (Ctrl-C, a crash, kill -9), so
-    a lock is never left stale. The file says who holds it, for the refusal's message.
-    """
-
-    def __init__(self, site_name: str) -> None:
-        self.site_name = site_name
-        self.path = site_state_dir(site_name) / "install.lock"
-        self.fd: int | None = None
-
-    def __enter__(self) -> _SiteLock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 4096, 0).decode(errors="replace").strip() or "another aicloud process"
-            os.close(fd)
-            raise SiteBusy(
-                f"site {self.site_name} is being installed right now ({holder}); two runs at once would "
-                "race on its nodes and its state. Wait for that run to end, or stop it (Ctrl-C there), "
-                "then run again (--resume continues it)."
-            ) from None
-        os.ftruncate(fd, 0)
-        started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        command = " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:2]])
-        os.pwrite(fd, f"pid {os.getpid()}, started {started}: {command}\n".encode(), 0)
-        self.fd = fd
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.fd is not None:
-            os.ftruncate(self.fd, 0)
-            os.close(self.fd)  # closing drops the flock
-            self.fd = None
+class BundleRefused(Refused):
+    """The offline bundle failed its integrity check on the controller: nothing was touched."""
 
 
 def default_bundle_dir(release: str) -> Path:
@@ -131,20 +102,44 @@ def default_bundle_dir(release: str) -> Path:
     return aicloud_home() / "bundles" / release
 
 
-def _bundle_extravars(loaded: LoadedSite, options: InstallOptions) -> dict[str, str]:
-    """`bundle_dir` for the bundle phase, checked before any host is touched."""
+def _verify_bundle(path: Path) -> list[str]:
+    """The bundle's integrity problems (empty: good). Controller-side only: no host is touched."""
+    from installer.bundle import BundleError, verify
+
+    try:
+        return [str(p) for p in verify(path).problems]
+    except BundleError as exc:
+        return [str(exc)]
+
+
+def _bundle_extravars(loaded: LoadedSite, options: InstallOptions, selection: Selection) -> dict[str, str]:
+    """`bundle_dir` for the playbooks: found, and verified when the bundle phase will serve it,
+    before any host is touched. A bundle found but not served this run (e.g. `--phase os`) is
+    still named, so the phases' recorded inputs do not depend on how they were selected."""
     given = (options.extravars or {}).get("bundle_dir")
-    runs_bundle = build_plan(loaded.site, loaded.release).phase("bundle").runs
-    if not runs_bundle or "bundle" not in _selected_phases(options):
+    if not build_plan(loaded.site, loaded.release).phase("bundle").runs:
         return {}
     path = Path(given) if given else default_bundle_dir(loaded.release.version)
+    serves = "bundle" in selection.phases(PHASES)
     if not (path / "bundle.json").is_file():
+        if not serves:
+            return {}
         version = loaded.release.version
         raise BundleNotFound(
             f"no offline bundle at {path}: build it with `aicloud bundle build --release {version} "
             f"--os debian-12 --out {path}`, or name one with --bundle DIR"
         )
-    return {"bundle_dir": str(path.resolve())}
+    if not serves:
+        return {"bundle_dir": str(path.resolve())}
+    problems = _verify_bundle(path)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise BundleRefused(
+            f"the offline bundle at {path} failed its integrity check: {problems[0]}{more}; nothing was "
+            f"touched. Check it with `aicloud bundle verify {path}`, then rebuild it or name a good copy "
+            "with --bundle DIR"
+        )
+    return {"bundle_dir": str(path.resolve()), "bundle_verified": "true"}
 
 
 @dataclass(frozen=True)
@@ -161,42 +156,96 @@ class InstallOptions:
     #: where `<phase>.yml` playbooks are; the project's playbooks/ unless a test says otherwise
     playbooks_dir: Path | None = None
 
+    def selection(self, node_names: list[str]) -> Selection:
+        """What these options ask for, checked; InvalidSelection/UnknownPhase when they cannot be run."""
+        for value in (self.phase, self.from_phase):
+            if value is not None and value not in PHASES:
+                raise UnknownPhase(f"unknown phase {value!r}; phases are: {', '.join(PHASES)}")
+        if self.phase and self.from_phase:
+            raise InvalidSelection(
+                "--phase and --from-phase together: choose one (--phase P runs P alone, --from-phase P "
+                "runs P and the phases after it)"
+            )
+        limit = None
+        if self.limit is not None:
+            limit = tuple(h.strip() for h in self.limit)
+            if not limit or not all(limit):
+                raise InvalidSelection(
+                    f"--limit names no host (an empty name); give node names, comma separated: {', '.join(node_names)}"
+                )
+            unknown = sorted(set(limit) - set(node_names))
+            if unknown:
+                raise InvalidSelection(
+                    f"--limit: {', '.join(unknown)} not in the answer file (nodes: {', '.join(node_names)})"
+                )
+        return Selection(self.phase, self.from_phase, limit, self.check, self.full)
+
 
 @dataclass(frozen=True)
 class RunResult:
-    ok: bool
+    outcome: Outcome
     run_dir: str
-    exit_code: int
     message: str = ""
     failed_phase: str | None = None
+    #: a check-mode run: nothing was changed on any host
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "succeeded"
 
 
 def latest_run(site_name: str) -> Path | None:
-    link = site_state_dir(site_name) / "runs" / "latest"
-    return link.resolve() if link.exists() else None
+    """The newest install run of the site (the one `--resume` continues)."""
+    return latest_run_dir(site_name, "install")
 
 
-def _selected_phases(options: InstallOptions) -> list[str]:
-    for value in (options.phase, options.from_phase):
-        if value is not None and value not in PHASES:
-            raise UnknownPhase(f"unknown phase {value!r}; phases are: {', '.join(PHASES)}")
-    if options.phase:
-        return [options.phase]
-    start = PHASES.index(options.from_phase) if options.from_phase else 0
-    return list(PHASES[start:])
+def _settle_dead_run(site_name: str) -> str | None:
+    """A latest run still marked `running` while we hold the site's lock lost its controller
+    (killed, crashed, powered off): record it as interrupted, and say so."""
+    previous = latest_run(site_name)
+    path = previous / "state.json" if previous else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        state = RunState.load(path)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if state.result != "running":
+        return None
+    state.result, state.finished = "interrupted", state.finished or now()
+    state.note = "its controller stopped before the run ended (killed, crashed or powered off)"
+    for phase in state.phases.values():
+        for host in phase.hosts.values():
+            if host.status == "running":
+                host.status, host.message = "failed", "interrupted: the controller stopped"
+        if phase.status == "running":
+            phase.status = "failed"
+    state.save(path)
+    summary = {**asdict(state), "message": f"interrupted; {state.note}"}
+    write_atomic(previous / "summary.json", json.dumps(summary, indent=2) + "\n", mode=0o644)
+    return f"run {state.run_id} was left running by a controller that stopped; it is recorded as interrupted"
 
 
-def _new_run_dir(site_name: str) -> tuple[str, Path]:
-    runs = site_state_dir(site_name) / "runs"
-    run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + token.token_hex(2)
-    run_dir = runs / run_id
-    run_dir.mkdir(parents=True, mode=0o700)
-    latest = runs / "latest"
-    tmp = runs / f".latest.{os.getpid()}"
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(run_id)
-    os.replace(tmp, latest)
-    return run_id, run_dir
+def _resumed_state(site_name: str, options: InstallOptions, asked: Selection) -> RunState | None:
+    """The state `--resume` continues, or NothingToResume / InvalidSelection saying why not."""
+    if not options.resume:
+        return None
+    previous = latest_run(site_name)
+    if previous is None or not (previous / "state.json").is_file():
+        raise NothingToResume(f"no earlier run of site {site_name} to resume")
+    state = RunState.load(previous / "state.json")
+    if state.result == "succeeded":
+        raise NothingToResume(
+            f"nothing to resume: the last run of site {site_name} ({state.run_id}) succeeded. Run install "
+            "again without --resume to re-apply: nodes whose own record shows a phase still holds skip it"
+        )
+    if asked != Selection() and asked != state.selection:
+        raise InvalidSelection(
+            f"--resume repeats what run {state.run_id} was asked ({state.selection.describe()}); leave out "
+            f"{asked.describe()}, or start a new run without --resume"
+        )
+    return state
 
 
 def _reachable(loaded: LoadedSite, extravars: dict[str, str]) -> LoadedSite:
@@ -212,31 +261,50 @@ def _reachable(loaded: LoadedSite, extravars: dict[str, str]) -> LoadedSite:
 
 
 class _Run:
-    def __init__(self, loaded: LoadedSite, options: InstallOptions, on_event: Callable[[Event], None], stop):
+    def __init__(
+        self,
+        loaded: LoadedSite,
+        options: InstallOptions,
+        selection: Selection,
+        resumed: RunState | None,
+        on_event: Callable[[Event], None],
+        stop: threading.Event,
+    ):
         self.loaded = loaded
         self.reach = loaded
         self.options = options
+        self.selection = selection
         self.stop = stop
         self.plan: Plan = build_plan(loaded.site, loaded.release)
-        previous = latest_run(loaded.site.metadata.name) if options.resume else None
-        if options.resume and (previous is None or not (previous / "state.json").is_file()):
-            raise NothingToResume(f"no earlier run of site {loaded.site.metadata.name} to resume")
-        self.run_id, self.dir = _new_run_dir(loaded.site.metadata.name)
-        if previous is not None:
-            self.state = RunState.load(previous / "state.json")
+        self.run_id, self.dir = new_run_dir(loaded.site.metadata.name, "install")
+        if resumed is not None:
+            self.state = resumed
             self.state.resumed_from = self.state.run_id
             self.state.run_id, self.state.started, self.state.finished = self.run_id, now(), None
-            self.state.result = "running"
+            self.state.result, self.state.note = "running", ""
         else:
             self.state = RunState(loaded.site.metadata.name, loaded.release.version, self.run_id, now())
+        self.state.selection = selection
         self._progress = (self.dir / "progress.jsonl").open("a", encoding="utf-8")
+        self._log = (self.dir / "log.txt").open("a", encoding="utf-8")
+        self._face_failed = False
         self.failed_phase: str | None = None
         self._on_event = on_event
 
     def emit(self, event: Event) -> None:
         self._progress.write(json.dumps(event_to_dict(event)) + "\n")
         self._progress.flush()
-        self._on_event(event)
+        line = log_line(event)
+        if line:
+            self._log.write(line + "\n")
+            self._log.flush()
+        if self._face_failed:
+            return
+        try:
+            self._on_event(event)
+        except Exception as exc:  # a face that cannot draw (a closed pipe, a dead screen) never stops the work
+            self._face_failed = True
+            self._log.write(f"the face stopped showing progress ({type(exc).__name__}: {exc}); the run goes on\n")
 
     def save(self) -> None:
         self.state.save(self.dir / "state.json")
@@ -261,14 +329,15 @@ class _Run:
             "aicloud_run_id": self.run_id,
         }
         self.secret_dir = secret_dir
+        self.state.bundle_dir = self.extravars.get("bundle_dir") or self.state.bundle_dir
         self.reach = _reachable(self.loaded, self.extravars)
         self._inputs_cache: dict[str, str] = {}
         self.save()
 
-    def run(self) -> RunResult:
-        selected = _selected_phases(self.options)
-        limit = set(self.options.limit) if self.options.limit else None
-        self.emit(RunStarted(self.run_id, str(self.dir), selected, [n.name for n in self.loaded.site.nodes]))
+    def run(self, notes: list[str]) -> RunResult:
+        selected = self.selection.phases(PHASES)
+        limit = set(self.selection.limit) if self.selection.limit else None
+        self.emit(RunStarted(self.run_id, str(self.dir), selected, [n.name for n in self.loaded.site.nodes], notes))
         failed_message = ""
         for planned in self.plan.phases:
             if self.stop.is_set():
@@ -282,12 +351,10 @@ class _Run:
                 self.emit(PhaseSkipped(planned.phase, planned.skip_reason or ""))
                 continue
             hosts = [h for h in planned.hosts if limit is None or h in limit]
-            todo = self.state.hosts_to_run(planned.phase, hosts, self.options.resume)
-            if not todo:
-                reason = "done in an earlier run" if hosts else "no host of --limit is in this phase"
-                self.emit(PhaseSkipped(planned.phase, reason))
+            if not hosts:
+                self.emit(PhaseSkipped(planned.phase, "no host of --limit is in this phase"))
                 continue
-            todo = self._skip_unchanged(planned.phase, todo)
+            todo = self._skip_unchanged(planned.phase, hosts)
             if not todo:
                 continue
             ok, message = self._run_phase(planned.phase, todo)
@@ -303,7 +370,7 @@ class _Run:
         if phase not in self._inputs_cache:
             self._inputs_cache[phase] = phase_inputs(
                 phase,
-                playbooks_dir=self.options.playbooks_dir or PLAYBOOKS_DIR,
+                playbook=self._playbook(phase),
                 roles_dir=ROLES_DIR,
                 inventory_dir=self.dir / "inventory",
                 extravars=self.extravars,
@@ -311,11 +378,24 @@ class _Run:
             )
         return self._inputs_cache[phase]
 
+    def _to_verify(self, phase: str, hosts: list[str]) -> list[str]:
+        """The hosts whose own record may excuse them from the phase. The controller's state never
+        does: a host done in the run being resumed is still asked, since it may have been remade.
+        --full runs everything this run has not done; --check always runs everything."""
+        if self.selection.check or phase in PYTHON_PHASES or not self._playbook(phase).is_file():
+            return []
+        if not self.options.resume:
+            return [] if self.selection.full else hosts
+        earlier = self.state.phases.get(phase)
+        done = [h for h in hosts if earlier and earlier.hosts.get(h) and earlier.hosts[h].status == "done"]
+        return done if self.selection.full else hosts
+
     def _skip_unchanged(self, phase: str, hosts: list[str]) -> list[str]:
         """The hosts that must run the phase; the others are verified unchanged and marked done."""
-        if self.options.full or self.options.check or phase in PYTHON_PHASES or not self._playbook(phase).is_file():
+        candidates = self._to_verify(phase, hosts)
+        if not candidates:
             return hosts
-        verdicts = check_hosts(self.reach, phase, hosts, self._inputs(phase))
+        verdicts = check_hosts(self.reach, phase, candidates, self._inputs(phase))
         unchanged = [v.host for v in verdicts if v.unchanged]
         for host in unchanged:
             self.state.mark(phase, host, "done", "unchanged: verified on the node")
@@ -323,8 +403,9 @@ class _Run:
             self.state.phases[phase].status = "done"
         self.save()
         rerun = {v.host: v.reason for v in verdicts if not v.unchanged}
+        rerun.update({h: "not done by the run being resumed" for h in hosts if h not in candidates})
         self.emit(PhaseVerified(phase, unchanged, rerun, {v.host: v.since_run for v in verdicts if v.unchanged}))
-        return [h for h in hosts if h in rerun]
+        return [h for h in hosts if h not in unchanged]
 
     def _run_phase(self, phase: str, hosts: list[str]) -> tuple[bool, str]:
         playbook = self._playbook(phase)
@@ -332,7 +413,8 @@ class _Run:
             self.state.mark(phase, host, "running")
         self.state.phases[phase].status = "running"
         self.save()
-        self.emit(PhaseStarted(phase, hosts))
+        tasks = count_tasks(playbook, ROLES_DIR) if phase not in PYTHON_PHASES and playbook.is_file() else 0
+        self.emit(PhaseStarted(phase, hosts, tasks))
         if phase in PYTHON_PHASES:
             outcome_hosts, messages = PYTHON_PHASES[phase](self.reach, hosts, self.run_id, self.emit)
             changed, cancelled = 0, self.stop.is_set()
@@ -350,9 +432,9 @@ class _Run:
                 extravars={
                     **self.extravars,
                     "release_record_phase": phase,
-                    "aicloud_converged_inputs": "" if self.options.check else self._inputs(phase),
+                    "aicloud_converged_inputs": "" if self.selection.check else self._inputs(phase),
                 },
-                check=self.options.check,
+                check=self.selection.check,
                 on_event=self.emit,
                 stop=self.stop,
             )
@@ -367,29 +449,30 @@ class _Run:
                 self.state.mark(phase, host, "failed", messages.get(host) or "interrupted")
             else:
                 # A check run changes nothing, so nothing it saw counts as done.
-                self.state.mark(phase, host, "pending" if self.options.check else "done")
+                self.state.mark(phase, host, "pending" if self.selection.check else "done")
         ok = all(s == "done" for s in outcome_hosts.values()) and not cancelled
         self.state.phases[phase].status = "done" if ok else "failed"
         self.save()
         self.emit(PhaseFinished(phase, ok, dict(outcome_hosts), changed))
         if cancelled:
-            return False, "interrupted"
+            return False, f"stopped in phase {phase}; what it finished is kept"
         failures = [f"{h}: {messages.get(h, 'failed')}" for h, s in outcome_hosts.items() if s != "done"]
         return ok, f"phase {phase} failed on " + "; ".join(failures) if failures else ""
 
     def _finish(self, failed_message: str) -> RunResult:
         interrupted = self.stop.is_set()
         ok = not failed_message and not interrupted
-        self.state.result = "succeeded" if ok else ("interrupted" if interrupted else "failed")
+        outcome: Outcome = "succeeded" if ok else ("interrupted" if interrupted else "failed")
+        self.state.result = outcome
         self.state.finished = now()
         self.save()
-        message = "" if ok else ("interrupted; run again with --resume" if interrupted else failed_message)
+        message = "" if ok else failed_message or "stopped between phases"
         summary = {**asdict(self.state), "message": message}
         write_atomic(self.dir / "summary.json", json.dumps(summary, indent=2) + "\n", mode=0o644)
         self.emit(RunFinished(ok, str(self.dir), message, interrupted))
         self._progress.close()
-        code = EXIT_OK if ok else (EXIT_INTERRUPTED if interrupted else EXIT_FAILED)
-        return RunResult(ok, str(self.dir), code, message, self.failed_phase)
+        self._log.close()
+        return RunResult(outcome, str(self.dir), message, self.failed_phase, self.selection.check)
 
 
 def install(
@@ -398,16 +481,27 @@ def install(
     on_event: Callable[[Event], None] = lambda event: None,
     stop: threading.Event | None = None,
 ) -> RunResult:
-    """Run the plan of `loaded` (or the part `options` selects). Raises SecretUnavailable,
-    UnknownPhase, NothingToResume, BundleNotFound or SiteBusy before touching any host."""
-    _selected_phases(options)
-    bundle = _bundle_extravars(loaded, options)
-    with _SiteLock(loaded.site.metadata.name):
+    """Run the plan of `loaded` (or the part `options` selects, or on `--resume` the part the
+    resumed run selected). Raises a `Refused` (UnknownPhase, InvalidSelection, NothingToResume,
+    BundleNotFound, BundleRefused, SecretUnavailable, SiteBusy) before touching any host."""
+    site = loaded.site
+    names = [n.name for n in site.nodes]
+    asked = options.selection(names)
+    hosts = {n.name: (str(n.address), site.ssh.port) for n in site.nodes}
+    with run_locks("install", site.metadata.name, hosts):
+        notes = [n for n in [_settle_dead_run(site.metadata.name)] if n]
+        resumed = _resumed_state(site.metadata.name, options, asked)
+        selection = resumed.selection if resumed is not None else asked
+        if resumed is not None and resumed.bundle_dir and not (options.extravars or {}).get("bundle_dir"):
+            options = dataclasses.replace(
+                options, extravars={**(options.extravars or {}), "bundle_dir": resumed.bundle_dir}
+            )
+        bundle = _bundle_extravars(loaded, options, selection)
         store = SecretStore.create()
         try:
             extravars = {**materialize(loaded, store), **bundle}
-            run = _Run(loaded, options, on_event, stop or threading.Event())
+            run = _Run(loaded, options, selection, resumed, on_event, stop or threading.Event())
             run.prepare(extravars, store.dir)
-            return run.run()
+            return run.run(notes)
         finally:
             store.cleanup()

@@ -18,11 +18,10 @@ from typing import Any
 
 import ansible_runner
 
+from installer.content import PLAYBOOKS_DIR, ROLES_DIR
 from installer.events import Event, HostResult, TaskStarted
 
-ROOT = Path(__file__).resolve().parents[2]
-PLAYBOOKS_DIR = ROOT / "playbooks"
-ROLES_DIR = ROOT / "roles"
+__all__ = ["PLAYBOOKS_DIR", "ROLES_DIR", "PhaseOutcome", "ansible_cfg", "run_playbook"]
 
 _STATUS = {
     "runner_on_ok": "ok",
@@ -73,18 +72,24 @@ class PhaseOutcome:
     cancelled: bool = False
 
 
+#: what a dry run says of a task it could not evaluate (ignore_errors in check mode): the
+#: package, file or service it needs would come from an earlier task that a dry run does not run
+CHECK_DEPENDS = "not checkable in a dry run: it needs what earlier tasks would install or write"
+
+
 class _EventTranslator:
-    def __init__(self, phase: str, hosts: list[str], on_event: Callable[[Event], None], raw_log: Path, log: Path):
+    def __init__(
+        self, phase: str, hosts: list[str], on_event: Callable[[Event], None], raw_log: Path, check: bool = False
+    ):
         self.phase = phase
+        self.check = check
         self.outcome = PhaseOutcome(hosts={h: "done" for h in hosts})
         self.on_event = on_event
         self.raw = raw_log.open("a", encoding="utf-8")
-        self.log = log.open("a", encoding="utf-8")
         self.lock = threading.Lock()
 
     def close(self) -> None:
         self.raw.close()
-        self.log.close()
 
     def __call__(self, event: dict[str, Any]) -> bool:
         with self.lock:
@@ -94,7 +99,6 @@ class _EventTranslator:
             data = event.get("event_data") or {}
             if kind == "playbook_on_task_start":
                 name = data.get("name") or data.get("task") or ""
-                self.log.write(f"[{self.phase}] TASK {name}\n")
                 self.on_event(TaskStarted(self.phase, name))
             elif kind in _STATUS:
                 self._host_result(kind, data)
@@ -107,16 +111,15 @@ class _EventTranslator:
         if status == "ok" and res.get("changed"):
             status = "changed"
             self.outcome.changed += 1
-        if status == "failed" and data.get("ignore_errors"):
-            status = "ok"
         message = ""
+        if status == "failed" and data.get("ignore_errors"):
+            # Roles ignore errors only where a dry run cannot evaluate a task: say so, never "ok".
+            status = "skipped" if self.check else "ok"
+            message = f"{CHECK_DEPENDS} ({_failure_message(res)[:200]})" if self.check else ""
         if status in ("failed", "unreachable"):
             message = _failure_message(res)
             self.outcome.hosts[host] = "failed"
             self.outcome.messages[host] = f"{data.get('task', '')}: {message}"
-        task = data.get("task", "")
-        self.log.write(f"[{self.phase}] {host}: {status}: {task}" + (f": {message}" if message else "") + "\n")
-        self.log.flush()
         self.on_event(HostResult(self.phase, host, data.get("task", ""), status, message))
 
 
@@ -144,7 +147,7 @@ def run_playbook(
     stop: threading.Event,
 ) -> PhaseOutcome:
     (run_dir / "ansible").mkdir(mode=0o700, exist_ok=True)
-    translator = _EventTranslator(phase, hosts, on_event, run_dir / "ansible-events.jsonl", run_dir / "log.txt")
+    translator = _EventTranslator(phase, hosts, on_event, run_dir / "ansible-events.jsonl", check)
     try:
         runner = ansible_runner.run(
             private_data_dir=str(run_dir / "ansible"),
@@ -174,6 +177,7 @@ def run_playbook(
     finally:
         translator.close()
     outcome = translator.outcome
+    _controller_fails_every_host(outcome, hosts)
     outcome.rc = runner.rc if runner.rc is not None else -1
     outcome.cancelled = runner.status == "canceled" or stop.is_set()
     if outcome.rc != 0 and all(v == "done" for v in outcome.hosts.values()):
@@ -183,6 +187,19 @@ def run_playbook(
             outcome.hosts[host] = "failed"
             outcome.messages[host] = reason
     return outcome
+
+
+def _controller_fails_every_host(outcome: PhaseOutcome, hosts: list[str]) -> None:
+    """A phase's controller-side play (the bundle's integrity check) guards every host: when it
+    fails, the phase failed everywhere, even where later plays of the playbook went on."""
+    if "localhost" in hosts or "localhost" not in outcome.hosts:
+        return
+    status = outcome.hosts.pop("localhost")
+    reason = outcome.messages.pop("localhost", "")
+    if status != "done":
+        for host in hosts:
+            outcome.hosts[host] = "failed"
+            outcome.messages[host] = f"the controller's check failed: {reason}"
 
 
 def _stderr_tail(artifacts: Path) -> str:

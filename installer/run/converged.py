@@ -30,11 +30,23 @@ from pyinfra.api import FactBase
 
 from installer import __version__
 from installer.events import NO_RECORD
+from installer.reach import Reach
+from installer.run.playbook import phase_roles, playbook_files
 from installer.site.load import LoadedSite
 
 TOOL = "/usr/local/lib/aicloud/aicloud-converged"
 #: extra variables that differ on every run without changing what a phase applies
-VOLATILE_EXTRAVARS = frozenset({"aicloud_run_id", "aicloud_converged_inputs", "release_record_phase"})
+VOLATILE_EXTRAVARS = frozenset(
+    {
+        "aicloud_run_id",
+        "aicloud_converged_inputs",
+        "release_record_phase",
+        # where the bundle was found, and whether the engine already verified it: the bundle
+        # itself counts by its manifest (below)
+        "bundle_dir",
+        "bundle_verified",
+    }
+)
 
 
 class ConvergedRecord(FactBase):
@@ -50,12 +62,12 @@ class ConvergedRecord(FactBase):
         return json.loads("\n".join(output) or "{}")
 
 
-def _hash_tree(digest: Any, root: Path) -> None:
+def _hash_tree(digest: Any, root: Path, label: str) -> None:
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         relative = path.relative_to(root)
         if "molecule" in relative.parts or "__pycache__" in relative.parts or path.suffix == ".md":
             continue  # test scenarios, caches and documentation never reach a node
-        digest.update(f"{root.name}/{relative}\0".encode())
+        digest.update(f"{label}/{relative}\0".encode())
         digest.update(path.read_bytes())
         digest.update(b"\0")
 
@@ -63,16 +75,27 @@ def _hash_tree(digest: Any, root: Path) -> None:
 def phase_inputs(
     phase: str,
     *,
-    playbooks_dir: Path,
+    playbook: Path,
     roles_dir: Path,
     inventory_dir: Path,
     extravars: dict[str, Any],
     secret_dir: Path | None,
 ) -> str:
-    """A hash of everything the phase's playbook applies; equal hashes apply equal configuration."""
+    """A hash of everything the phase's playbook applies; equal hashes apply equal configuration.
+
+    Only this phase's playbook and the roles it applies count (editing one role re-runs its
+    phase alone), and nothing that depends on how the phase was selected: the bundle counts by
+    its signed manifest, not by the folder it was found in, so `--phase os` and a full run of
+    the same site and bundle record the same inputs.
+    """
     digest = hashlib.sha256(f"aicloud {__version__}\0phase {phase}\0".encode())
-    for root in (playbooks_dir, roles_dir, inventory_dir):
-        _hash_tree(digest, root)
+    for book in playbook_files(playbook):
+        digest.update(f"playbook/{book.name}\0".encode())
+        digest.update(book.read_bytes() if book.is_file() else b"")
+    for role in sorted(phase_roles(playbook, roles_dir)):
+        if (roles_dir / role).is_dir():
+            _hash_tree(digest, roles_dir / role, f"roles/{role}")
+    _hash_tree(digest, inventory_dir, "inventory")
     for key in sorted(extravars):
         if key in VOLATILE_EXTRAVARS:
             continue
@@ -81,8 +104,8 @@ def phase_inputs(
             value = "<secret>"  # its path changes every run; its value is never hashed
         digest.update(f"{key}={value}\0".encode())
     bundle = extravars.get("bundle_dir")
-    if bundle and (Path(bundle) / "bundle.json").is_file():
-        digest.update((Path(bundle) / "bundle.json").read_bytes())
+    manifest = Path(bundle) / "bundle.json" if bundle else None
+    digest.update(b"bundle\0" + (manifest.read_bytes() if manifest and manifest.is_file() else b"none"))
     return digest.hexdigest()
 
 
@@ -108,7 +131,13 @@ def judge(host: str, phase: str, inputs: str, report: Any) -> Verdict:
     if entry.get("inputs") != inputs:
         return Verdict(host, False, "what the phase applies has changed since it last ran here")
     if not entry.get("recorded") or entry.get("recorded") != entry.get("current"):
-        return Verdict(host, False, "the node has drifted from what the phase applied")
+        # `drifted`: [kind, item, how] per item, from records that keep per-item hashes
+        drifted = [d for d in entry.get("drifted") or [] if isinstance(d, list) and len(d) == 3]
+        if not drifted:
+            return Verdict(host, False, "the node has drifted from what the phase applied")
+        shown = ", ".join(" ".join(map(str, d)) for d in drifted[:5])
+        more = f" and {len(drifted) - 5} more" if len(drifted) > 5 else ""
+        return Verdict(host, False, f"the node has drifted: {shown}{more}")
     return Verdict(host, True, "unchanged", entry.get("run_id", ""))
 
 
@@ -116,9 +145,9 @@ def check_hosts(loaded: LoadedSite, phase: str, hosts: list[str], inputs: str) -
     """One SSH round trip per node, all nodes at once."""
     from installer.discovery import read_fact
 
-    ssh = loaded.site.ssh
     try:
-        reports = read_fact(loaded, hosts, ConvergedRecord, phase, ssh.become and ssh.user != "root")
+        sudo = Reach.of(loaded.site.ssh, loaded.base_dir).become
+        reports = read_fact(loaded, hosts, ConvergedRecord, phase, sudo)
     except Exception as exc:  # the check only ever saves time: when it cannot answer, the phase runs
         return [Verdict(h, False, f"not checked: {exc}") for h in hosts]
     return [judge(h, phase, inputs, reports.get(h, "no answer")) for h in hosts]

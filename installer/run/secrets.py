@@ -15,11 +15,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from installer.errors import Refused
 from installer.site.load import LoadedSite
 from installer.site.model import SecretRef
 
 
-class SecretUnavailable(Exception):
+class SecretUnavailable(Refused):
     """A referenced secret cannot be read. The message names the reference, never a value."""
 
 

@@ -112,20 +112,10 @@ class Ssh(Section):
         return path if path.is_absolute() else base / path
 
     def ansible_vars(self, base: Path) -> dict[str, object]:
-        out: dict[str, object] = {
-            "ansible_user": self.user,
-            "ansible_port": self.port,
-            "ansible_become": self.become and self.user != "root",
-        }
-        args = []
-        config = self.config_path(base)
-        if config is not None:
-            args.append(f"-F {config}")
-        if self.bastion:
-            args.append(f"-J {self.bastion.user}@{self.bastion.host}:{self.bastion.port}")
-        if args:
-            out["ansible_ssh_common_args"] = " ".join(args)
-        return out
+        """Ansible's connection variables; installer.reach is the one place that knows them."""
+        from installer.reach import Reach
+
+        return Reach.of(self, base).ansible_vars()
 
 
 class Role(StrEnum):

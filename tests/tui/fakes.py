@@ -55,7 +55,7 @@ class FakeEngine:
                 ok = False
                 break
         emit(RunFinished(ok, RUN_DIR, "" if ok else "phase os failed on " + str(fail)))
-        return InstallOutcome(ok, RUN_DIR, 0 if ok else 1)
+        return InstallOutcome(ok, RUN_DIR, "succeeded" if ok else "failed")
 
     def _emitter(self, on_event):
         def emit(event):
@@ -73,3 +73,19 @@ class FakeEngine:
 
     def kubeconfig(self, loaded) -> str | None:
         return self.kubeconfig_path
+
+
+class ScriptedEngine(FakeEngine):
+    """Emits exactly the events it is given, as the real engine would, then the outcome they say."""
+
+    def __init__(self, events: list[object]):
+        super().__init__()
+        self.script = events
+
+    def install(self, loaded, request: InstallRequest, on_event, stop: threading.Event) -> InstallOutcome:
+        self.requests.append(request)
+        emit = self._emitter(on_event)
+        for event in self.script:
+            emit(event)
+        ok = any(isinstance(e, RunFinished) and e.ok for e in self.script)
+        return InstallOutcome(ok, RUN_DIR, "succeeded" if ok else "failed")

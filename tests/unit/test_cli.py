@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -103,6 +105,33 @@ def test_plan_text_shows_skipped_phases():
     assert result.exit_code == 0 and "skipped: fabric.type" in result.output
 
 
+def test_plan_says_which_phases_have_no_playbook_yet_as_install_does():
+    result = run("plan", "-f", str(ROOT / "inventory-examples" / "single-gpu.yaml"))
+    assert result.exit_code == 0
+    accelerators = next(line for line in result.output.splitlines() if " accelerators " in line)
+    assert "no playbook yet" in accelerators
+    os_line = next(line for line in result.output.splitlines() if " os " in line)
+    assert "no playbook yet" not in os_line
+    data = json.loads(run("plan", "-f", LAB, "-o", "json").output)
+    assert {p["phase"]: p["no_playbook"] for p in data["phases"]}["os"] is False
+
+
+def test_tables_at_80_columns_never_cut_a_host_name(tmp_path):
+    """Two nodes whose names share a long prefix must stay told apart in a narrow pipe."""
+    data = yaml.safe_load(Path(LAB).read_text())
+    for index, node in enumerate(data["nodes"]):
+        node["name"] = f"gpu-training-node-rack{index:02d}-unit{index:02d}-a"
+    site = tmp_path / "site.yaml"
+    site.write_text(yaml.safe_dump(data))
+    (tmp_path / "ssh_config").write_text("")
+    result = CliRunner().invoke(main, ["plan", "-f", str(site)], terminal_width=80, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.output
+    folded = "".join(line.replace("│", "").replace(" ", "") for line in result.output.splitlines())
+    for node in data["nodes"]:
+        assert node["name"] in folded or node["name"].replace("-", "") in folded.replace("-", "")
+
+
 def test_render_writes_inventory_without_secrets(tmp_path, monkeypatch):
     monkeypatch.setenv("AICLOUD_SSH_KEY", "-----BEGIN OPENSSH PRIVATE KEY----- secret-material")
     monkeypatch.setenv("AICLOUD_ADMIN_PASSWORD", "hunter2-secret")
@@ -115,7 +144,10 @@ def test_render_writes_inventory_without_secrets(tmp_path, monkeypatch):
     group = yaml.safe_load((tmp_path / "inv" / "group_vars" / "all.yml").read_text())
     assert group["aicloud_ssh_private_key_ref"] == "env:AICLOUD_SSH_KEY"
     assert group["platform_admin_password"] == "{{ lookup('ansible.builtin.file', '/etc/aicloud/admin-password') }}"
-    assert group["ansible_ssh_common_args"] == "-J jump@10.2.0.5:22"
+    # the jump host as a ProxyCommand (installer.reach), the same one discovery uses
+    jump = shlex.split(shlex.split(group["ansible_ssh_common_args"])[1].removeprefix("ProxyCommand="))
+    assert jump[:5] == ["ssh", "-W", "%h:%p", "-p", "22"] and jump[-1] == "jump@10.2.0.5"
+    assert jump[jump.index("-i") + 1] == "{{ ansible_ssh_private_key_file }}"
     host = yaml.safe_load((tmp_path / "inv" / "host_vars" / "gpu03.yml").read_text())
     assert host["rdma_nics"][7] == {"name": "ibp7s0", "rail": 7, "address": "10.27.0.23/24"}
     for path in (tmp_path / "inv").rglob("*.yml"):
@@ -171,7 +203,7 @@ def test_a_failed_install_shows_each_failure_once_in_full_and_ends_naming_phase_
     def failing_install(loaded, options, on_event, stop):
         on_event(HostResult("preflight", "lab-node1", "reachable", "failed", long_reason))
         on_event(HostResult("preflight", "lab-node2", "reachable", "unreachable", "connection refused"))
-        return RunResult(False, "/tmp/run", 1, f"phase preflight failed on lab-node1: {long_reason}", "preflight")
+        return RunResult("failed", "/tmp/run", f"phase preflight failed on lab-node1: {long_reason}", "preflight")
 
     monkeypatch.setattr(run_module, "install", failing_install)
     result = CliRunner().invoke(main, ["install", "-f", LAB, "--yes"])
@@ -192,3 +224,65 @@ def test_install_refused_because_the_site_is_busy_exits_2_with_the_holder(monkey
     result = CliRunner().invoke(main, ["install", "-f", LAB, "--yes"])
     assert result.exit_code == 2
     assert "pid 4242" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--limit", ""], "--limit names no host"),
+        (["--limit", "lab-node1,"], "--limit names no host"),
+        (["--phase", "os", "--from-phase", "runtime"], "--phase and --from-phase together"),
+    ],
+)
+def test_install_refuses_a_selection_that_cannot_be_run_with_exit_2(args, message, tmp_path, monkeypatch):
+    monkeypatch.setenv("AICLOUD_HOME", str(tmp_path))
+    result = CliRunner().invoke(main, ["install", "-f", LAB, "--yes", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "sites").exists() or not list(tmp_path.glob("sites/*/runs/*"))
+
+
+def test_a_dry_run_never_suggests_a_command_that_changes_hosts(monkeypatch):
+    import installer.run as run_module
+    from installer.events import HostResult
+    from installer.run import RunResult
+
+    def failing_check(loaded, options, on_event, stop):
+        on_event(HostResult("bundle", "lab-node1", "apt source", "failed", "no such file"))
+        return RunResult("failed", "/tmp/run", "phase bundle failed on lab-node1", "bundle", dry_run=True)
+
+    monkeypatch.setattr(run_module, "install", failing_check)
+    result = CliRunner().invoke(main, ["install", "-f", LAB, "--yes", "--check"])
+    assert result.exit_code == 1
+    assert "dry run (nothing was changed on any host) failed" in result.output
+    assert "--resume" not in result.output
+
+
+def test_output_to_a_reader_that_went_away_is_dropped_not_raised(tmp_path):
+    """`aicloud install ... | head -3`: the run must go on when the pipe closes."""
+    import os
+
+    from installer.cli.common import _Console, say
+
+    read, write = os.pipe()
+    os.close(read)
+    stream = os.fdopen(write, "w", buffering=1)
+    console = _Console(file=stream, force_terminal=False)
+    console.print("first line")  # EPIPE: the reader is gone; rich's own Console raises SystemExit(1) here
+    say(console, "second line")  # now /dev/null
+    stream.flush()
+    assert os.readlink(f"/proc/self/fd/{stream.fileno()}") == "/dev/null"
+    stream.close()
+
+
+def test_plain_output_keeps_positions_and_user_text_as_written():
+    """rich would read `:100:` as an emoji code and `[x]` as markup."""
+    import io
+
+    from rich.console import Console
+
+    from installer.cli.common import say
+
+    buffer = io.StringIO()
+    say(Console(file=buffer, force_terminal=False, width=200), "site.yaml:100:3: [nodes] :thumbs_up:")
+    assert buffer.getvalue() == "site.yaml:100:3: [nodes] :thumbs_up:\n"

@@ -136,16 +136,28 @@ def test_bad_usage_prints_usage():
 # --- the engine side -------------------------------------------------------------------------
 
 
-def _inputs(tmp_path: Path, **changes) -> str:
+def _inputs(tmp_path: Path, phase: str = "os", **changes) -> str:
     books, roles, inventory = (tmp_path / n for n in ("playbooks", "roles", "inventory"))
-    for folder, name in ((books, "os.yml"), (roles / "r" / "tasks", "main.yml"), (inventory, "inventory.yml")):
+    files = {
+        (books, "os.yml"): "- hosts: all\n  roles: [r]\n# os.yml v1\n",
+        (books, "runtime.yml"): "- hosts: all\n  roles: [other]\n",
+        (roles / "r" / "tasks", "main.yml"): "main.yml v1\n",
+        (roles / "other" / "tasks", "other.yml"): "other.yml v1\n",
+        (inventory, "inventory.yml"): "inventory.yml v1\n",
+    }
+    for (folder, name), text in files.items():
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(changes.get(name, f"{name} v1\n"))
+        (folder / name).write_text(changes.get(name, text))
     secret_dir = tmp_path / changes.get("secret_dir", "shm-1")
     extravars = {"aicloud_run_id": changes.get("run_id", "r1"), "key": str(secret_dir / "ssh"), "bundle_dir": ""}
     extravars.update(changes.get("extravars", {}))
     return phase_inputs(
-        "os", playbooks_dir=books, roles_dir=roles, inventory_dir=inventory, extravars=extravars, secret_dir=secret_dir
+        phase,
+        playbook=books / f"{phase}.yml",
+        roles_dir=roles,
+        inventory_dir=inventory,
+        extravars=extravars,
+        secret_dir=secret_dir,
     )
 
 
@@ -160,6 +172,21 @@ def test_inputs_ignore_what_changes_every_run(tmp_path):
 )
 def test_inputs_follow_what_the_phase_applies(tmp_path, change):
     assert _inputs(tmp_path) != _inputs(tmp_path, **change)
+
+
+def test_inputs_of_a_phase_ignore_the_roles_and_playbooks_of_other_phases(tmp_path):
+    first = _inputs(tmp_path)
+    assert first == _inputs(tmp_path, **{"other.yml": "changed", "runtime.yml": "- hosts: all\n  roles: [x]\n"})
+    assert _inputs(tmp_path, phase="runtime") != _inputs(tmp_path, phase="runtime", **{"other.yml": "changed"})
+
+
+def test_inputs_do_not_depend_on_where_the_same_bundle_was_found(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder in (one, two):
+        folder.mkdir()
+        (folder / "bundle.json").write_text('{"release": "a"}')
+    given = _inputs(tmp_path, extravars={"bundle_dir": str(one), "bundle_verified": "true"})
+    assert given == _inputs(tmp_path, extravars={"bundle_dir": str(two)})
 
 
 def test_inputs_follow_the_bundle_manifest(tmp_path):
@@ -253,6 +280,65 @@ def test_a_stopped_service_or_a_changed_package_changes_the_digest(fake_tools, d
     assert report["recorded"] != report["current"]
 
 
+def test_a_drifted_file_and_a_stopped_service_are_named(fake_tools):
+    folder, _ = fake_tools
+    conf = folder / "90-aicloud.conf"
+    conf.write_text("vm.swappiness = 10\n")
+    path = folder / "release.json"
+    watch = {"os_baseline": {"files": [str(conf)]}, "containerd": {"services": ["chrony"], "packages": ["chrony"]}}
+    record(path, json.dumps(watch))
+    items = json.loads(path.read_text())["converged"]["os"]["items"]
+    assert set(items) == {"files", "services", "packages"}
+    assert all(len(short) == 12 for kind in items.values() for short in kind.values())  # the record stays small
+    assert check(path, "os")["os"]["drifted"] == []
+    conf.write_text("vm.swappiness = 60\n")
+    (folder / "state.chrony").write_text("failed")
+    report = check(path, "os")["os"]
+    assert report["drifted"] == [["file", str(conf), "changed"], ["service", "chrony", "not active"]]
+    verdict = judge("n1", "os", "in-1", {"os": report})
+    assert not verdict.unchanged
+    assert verdict.reason == f"the node has drifted: file {conf} changed, service chrony not active"
+
+
+def test_a_removed_file_and_package_say_so(fake_tools):
+    folder, watch = fake_tools
+    conf = folder / "app.conf"
+    conf.write_text("x\n")
+    path = folder / "release.json"
+    record(path, json.dumps({**json.loads(watch), "app": {"files": [str(conf)]}}))
+    conf.unlink()
+    (folder / "pkg.chrony").unlink()
+    assert check(path, "os")["os"]["drifted"] == [
+        ["file", str(conf), "removed"],
+        ["package", "chrony", "not installed"],
+    ]
+
+
+def test_a_record_without_per_item_hashes_still_reads_as_drifted(node):
+    """Records written before per-item hashes: check reports no `drifted`, judge says what it said before."""
+    path, conf, _, watch = node
+    record(path, watch)
+    data = json.loads(path.read_text())
+    del data["converged"]["os"]["items"]
+    path.write_text(json.dumps(data))
+    conf.write_text("setting = 2\n")
+    report = check(path, "os")["os"]
+    assert "drifted" not in report and report["recorded"] != report["current"]
+    assert judge("n1", "os", "in-1", {"os": report}).reason == "the node has drifted from what the phase applied"
+    assert record(path, watch) == "changed"  # the state changed; the new record has per-item hashes again
+    assert "items" in json.loads(path.read_text())["converged"]["os"]
+
+
+def test_a_long_drift_list_is_capped_at_five_items():
+    drifted = [["file", f"/etc/f{i}", "changed"] for i in range(8)]
+    entry = {"inputs": "I", "recorded": "d", "current": "e", "drifted": drifted}
+    reason = judge("n1", "os", "I", {"os": entry}).reason
+    assert reason == (
+        "the node has drifted: file /etc/f0 changed, file /etc/f1 changed, file /etc/f2 changed, "
+        "file /etc/f3 changed, file /etc/f4 changed and 3 more"
+    )
+
+
 def test_a_removed_module_path_changes_the_digest(tmp_path):
     module = tmp_path / "sys" / "module" / "br_netfilter"
     module.mkdir(parents=True)
@@ -295,7 +381,10 @@ def test_a_check_that_cannot_answer_runs_the_phase(monkeypatch, tmp_path):
     from types import SimpleNamespace
 
     monkeypatch.setattr(discovery, "read_fact", broken)
-    loaded = SimpleNamespace(site=SimpleNamespace(ssh=SimpleNamespace(become=True, user="admin")))
+    from installer.site.model import Ssh
+
+    ssh = Ssh.model_validate({"user": "admin", "privateKey": {"file": "/k"}})
+    loaded = SimpleNamespace(site=SimpleNamespace(ssh=ssh), base_dir=tmp_path)
     verdicts = check_hosts(loaded, "os", ["n1", "n2"], "inputs")  # type: ignore[arg-type]
     assert [(v.host, v.unchanged) for v in verdicts] == [("n1", False), ("n2", False)]
     assert verdicts[0].reason == "not checked: paramiko blew up"

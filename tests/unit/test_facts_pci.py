@@ -103,3 +103,20 @@ def test_write_site_fills_accelerators_from_the_pci_bus_and_keeps_comments():
     assert "# our site" in text and "# rack 3" in text
     assert "vendor: nvidia" in text and "model: H100 SXM5 80GB" in text and "count: 8" in text
     assert changes == ["gpu1: accelerators 8 x nvidia H100 SXM5 80GB"]
+
+
+def test_both_faces_fill_a_mixed_node_s_accelerators_by_the_same_rule():
+    """A node with one odd card first on the bus: the CLI's --write-site and the wizard agree."""
+    from installer.discovery.draft import accelerators_answer, draft_site_text
+    from installer.discovery.model import Accelerator, Discovery, NodeFacts
+    from installer.vendors import Vendor
+    from tui.engine import host_facts
+
+    odd = Accelerator(Vendor.NVIDIA, "L40S", "0000:17:00.0")
+    h100 = [Accelerator(Vendor.NVIDIA, "H100 SXM5 80GB", f"0000:{n:02x}:00.0") for n in range(0x18, 0x1C)]
+    ascend = [Accelerator(Vendor.HUAWEI_ASCEND, "Ascend 910B", f"0000:{n:02x}:00.0") for n in range(0x40, 0x42)]
+    facts = NodeFacts("gpu1", "10.0.0.11", accelerators=[odd, *h100, *ascend])
+    assert accelerators_answer(facts) == ("nvidia", "H100 SXM5 80GB", 4)
+    _text, changes = draft_site_text("nodes:\n- name: gpu1\n", Discovery("s", "r", "/tmp", "", 0.0, {"gpu1": facts}))
+    assert changes == ["gpu1: accelerators 4 x nvidia H100 SXM5 80GB"]
+    assert host_facts("gpu1", facts).accelerators == ("nvidia", "H100 SXM5 80GB", 4)

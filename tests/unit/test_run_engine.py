@@ -16,17 +16,31 @@ from pathlib import Path
 import pytest
 import yaml
 
-from installer.events import HostResult, PhaseFinished, PhaseSkipped, PhaseStarted, RunFinished, TaskStarted
+import installer.run as run_module
+from installer.events import (
+    NO_RECORD,
+    HostResult,
+    PhaseFinished,
+    PhaseSkipped,
+    PhaseStarted,
+    PhaseVerified,
+    RunFinished,
+    RunStarted,
+    TaskStarted,
+)
 from installer.run import (
     PYTHON_PHASES,
     BundleNotFound,
+    BundleRefused,
     InstallOptions,
+    InvalidSelection,
     NothingToResume,
     SecretUnavailable,
     UnknownPhase,
     install,
 )
 from installer.run.ansible import ansible_cfg
+from installer.run.converged import Verdict
 from installer.run.state import RunState
 from installer.site import load_site
 from tests.sitedata import BASE_SITE
@@ -74,6 +88,19 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setitem(PYTHON_PHASES, "preflight", preflight_passes)
     home = tmp_path / "home"
     work = tmp_path / "work"
+
+    # The nodes' own records, as the test playbook keeps them: a host holds a phase when the
+    # inputs it last recorded for it are this run's (the lab tests ask real nodes).
+    def check_hosts(loaded, phase, hosts, inputs):
+        def held(host):
+            record = work / f"{host}.{phase}.inputs"
+            return record.is_file() and record.read_text() == inputs
+
+        return [Verdict(h, held(h), "unchanged" if held(h) else NO_RECORD, "r0") for h in hosts]
+
+    monkeypatch.setattr(run_module, "check_hosts", check_hosts)
+    # The bundle here is a stand-in folder; bundle verification has its own tests (test_bundle.py).
+    monkeypatch.setattr(run_module, "_verify_bundle", lambda path: [])
     books = tmp_path / "playbooks"
     for folder in (home, work, books):
         folder.mkdir()
@@ -110,7 +137,7 @@ def _run(env, **options):
 
 def test_a_run_does_every_planned_phase_and_keeps_its_record(env):
     result, events = _run(env)
-    assert result.ok and result.exit_code == 0
+    assert result.ok and result.outcome == "succeeded"
     run_dir = Path(result.run_dir)
     state = RunState.load(run_dir / "state.json")
     assert state.result == "succeeded"
@@ -133,7 +160,7 @@ def test_a_run_does_every_planned_phase_and_keeps_its_record(env):
 def test_a_failed_host_fails_the_run_and_resume_redoes_only_what_is_not_done(env):
     (env.work / "fail.os").write_text("n2")
     result, events = _run(env)
-    assert not result.ok and result.exit_code == 1 and result.failed_phase == "os"
+    assert not result.ok and result.outcome == "failed" and result.failed_phase == "os"
     state = RunState.load(Path(result.run_dir) / "state.json")
     assert state.phases["os"].hosts["n2"].status == "failed"
     assert "n2 was told to fail" in state.phases["os"].hosts["n2"].message
@@ -146,9 +173,155 @@ def test_a_failed_host_fails_the_run_and_resume_redoes_only_what_is_not_done(env
     assert resumed.ok
     assert env.count("n1", "os") == 1 and env.count("n2", "os") == 2 and env.count("deploy", "bundle") == 1
     assert env.count("n1", "runtime") == 1
-    assert PhaseSkipped("bundle", "done in an earlier run") in events
+    verified = {e.phase: e for e in events if isinstance(e, PhaseVerified)}
+    assert verified["bundle"].unchanged == ["deploy", "n1", "n2"]  # each node's own record said so
     state = RunState.load(Path(resumed.run_dir) / "state.json")
     assert state.resumed_from == Path(result.run_dir).name
+
+
+def test_resume_asks_each_node_and_reruns_a_done_phase_where_the_node_lost_its_record(env):
+    """A host remade since the run (a reinstalled server, a lab made again) has no record: the
+    controller's "done" is no reason to skip it."""
+    (env.work / "fail.os").write_text("n2")
+    first, _ = _run(env)
+    assert first.outcome == "failed"
+    (env.work / "fail.os").unlink()
+    (env.work / "n1.bundle.inputs").unlink()  # n1 was remade: nothing it recorded is left
+    resumed, events = _run(env, resume=True)
+    assert resumed.ok
+    assert env.count("n1", "bundle") == 2 and env.count("n2", "bundle") == 1 and env.count("deploy", "bundle") == 1
+    verified = {e.phase: e for e in events if isinstance(e, PhaseVerified)}
+    assert verified["bundle"].rerun == {"n1": NO_RECORD}
+
+
+def test_resume_serves_the_bundle_the_resumed_run_was_given(env):
+    (env.work / "fail.os").write_text("n2")
+    assert _run(env)[0].outcome == "failed"
+    (env.work / "fail.os").unlink()
+    (env.work / "n1.bundle.inputs").unlink()  # so that bundle runs again on n1, needing the bundle
+    resumed, _ = _run(env, resume=True, extravars={})  # no --bundle: not the default, the one given before
+    assert resumed.ok and env.count("n1", "bundle") == 2
+    assert RunState.load(Path(resumed.run_dir) / "state.json").bundle_dir == str(env.bundle.resolve())
+
+
+def test_resume_after_a_run_that_succeeded_is_nothing_to_resume(env):
+    assert _run(env)[0].ok
+    with pytest.raises(NothingToResume, match=r"nothing to resume: the last run of site t1 \(.*\) succeeded"):
+        _run(env, resume=True)
+
+
+def test_resume_repeats_the_selection_of_the_run_it_continues(env):
+    (env.work / "fail.os").write_text("n2")
+    first, _ = _run(env, phase="os", limit=["n1", "n2"])
+    assert first.outcome == "failed"
+    (env.work / "fail.os").unlink()
+    resumed, _ = _run(env, resume=True)  # no options: the stored ones apply
+    assert resumed.ok
+    assert env.count("n2", "os") == 2 and env.count("deploy", "os") == 0 and env.count("n1", "runtime") == 0
+    assert RunState.load(Path(resumed.run_dir) / "state.json").selection.limit == ("n1", "n2")
+    (env.work / "fail.os").write_text("n2")
+    (env.work / "n2.os.inputs").unlink()  # so that n2 runs os again, and fails
+    assert _run(env, phase="os", limit=["n1", "n2"])[0].outcome == "failed"
+    with pytest.raises(InvalidSelection, match=r"--resume repeats what run .* was asked \(--phase os --limit n1,n2\)"):
+        _run(env, resume=True, phase="runtime")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"limit": [""]}, "--limit names no host"),
+        ({"limit": []}, "--limit names no host"),
+        ({"limit": ["n1", "nine"]}, "--limit: nine not in the answer file"),
+        ({"phase": "os", "from_phase": "runtime"}, "--phase and --from-phase together"),
+    ],
+)
+def test_a_selection_that_cannot_be_run_is_refused_before_any_host_is_touched(env, options, message):
+    with pytest.raises(InvalidSelection, match=message):
+        _run(env, **options)
+    assert not (env.home / "sites" / "t1" / "runs").exists()
+
+
+def test_a_run_left_running_by_a_dead_controller_is_recorded_as_interrupted_by_the_next_one(env):
+    first, _ = _run(env, phase="os")
+    state_path = Path(first.run_dir) / "state.json"
+    state = RunState.load(state_path)
+    state.result, state.finished = "running", None
+    state.phases["os"].hosts["n1"].status = "running"
+    state.save(state_path)  # what kill -9 in the middle of the os phase leaves
+    second, events = _run(env, phase="os")
+    assert second.ok
+    started = next(e for e in events if isinstance(e, RunStarted))
+    note = f"run {state.run_id} was left running by a controller that stopped; it is recorded as interrupted"
+    assert started.notes == [note]
+    settled = RunState.load(state_path)
+    assert settled.result == "interrupted" and settled.phases["os"].hosts["n1"].status == "failed"
+    assert json.loads((Path(first.run_dir) / "summary.json").read_text())["result"] == "interrupted"
+
+
+def test_a_controller_check_that_fails_fails_the_phase_on_every_host(env):
+    """The bundle's integrity check runs on the controller; when it fails, no host is done."""
+    (env.books / "bundle.yml").write_text(
+        """
+- name: Verify on the controller
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: The bundle is intact
+      ansible.builtin.fail:
+        msg: checksum mismatch in pool/x.deb
+"""
+        + PHASE_PLAYBOOK.format(phase="bundle", hosts="all", work=env.work).lstrip()
+    )
+    result, _events = _run(env, phase="bundle")
+    assert result.outcome == "failed"
+    state = RunState.load(Path(result.run_dir) / "state.json")
+    assert {h: s.status for h, s in state.phases["bundle"].hosts.items()} == {
+        "deploy": "failed",
+        "n1": "failed",
+        "n2": "failed",
+    }
+    assert "checksum mismatch" in state.phases["bundle"].hosts["n1"].message
+    assert "localhost" not in state.phases["bundle"].hosts
+
+
+def test_the_bundle_is_verified_before_any_host_is_touched(env, monkeypatch):
+    monkeypatch.setattr(run_module, "_verify_bundle", lambda path: ["pool/main/x.deb: sha256 mismatch"])
+    with pytest.raises(BundleRefused, match=r"failed its integrity check: pool/main/x.deb: sha256 mismatch"):
+        _run(env)
+    assert not (env.home / "sites" / "t1" / "runs").exists() and env.count("n1", "bundle") == 0
+    assert _run(env, phase="os")[0].ok  # a run that does not serve the bundle does not need it verified
+
+
+def test_the_recorded_inputs_of_a_phase_do_not_depend_on_how_it_was_selected(env):
+    _run(env, phase="os")
+    alone = (env.work / "n1.os.inputs").read_text()
+    _run(env, full=True)
+    assert (env.work / "n1.os.inputs").read_text() == alone
+
+
+def test_every_phase_writes_its_lines_to_the_run_log_preflight_included(env):
+    result, _ = _run(env)
+    log = (Path(result.run_dir) / "log.txt").read_text()
+    assert "[preflight] n1: ok: test_preflight" in log and "[os] TASK Count this run" in log
+    assert log.rstrip().endswith("run succeeded")
+
+
+def test_a_face_that_cannot_draw_never_stops_the_run(env):
+    def broken_face(event):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    loaded = load_site(env.site)
+    options = InstallOptions(playbooks_dir=env.books, extravars={"bundle_dir": str(env.bundle)})
+    result = install(loaded, options, on_event=broken_face)
+    assert result.ok and env.count("n1", "runtime") == 1
+    assert "the face stopped showing progress (BrokenPipeError" in (Path(result.run_dir) / "log.txt").read_text()
+
+
+def test_phase_started_says_how_many_tasks_each_host_meets(env):
+    _result, events = _run(env, phase="os")
+    started = next(e for e in events if isinstance(e, PhaseStarted) and e.phase == "os")
+    assert started.tasks == 5  # the five tasks of the test playbook
 
 
 def test_check_mode_changes_nothing_and_records_nothing_done(env):
@@ -203,7 +376,7 @@ def test_a_stop_request_interrupts_cleanly_and_resume_finishes(env):
     loaded = load_site(env.site)
     options = InstallOptions(playbooks_dir=env.books, extravars={"bundle_dir": str(env.bundle)})
     result = install(loaded, options, on_event=on_event, stop=stop)
-    assert result.exit_code == 130 and not result.ok
+    assert result.outcome == "interrupted" and not result.ok
     state = RunState.load(Path(result.run_dir) / "state.json")
     assert state.result == "interrupted"
     assert {h.status for h in state.phases["bundle"].hosts.values()} == {"failed"}
@@ -356,7 +529,7 @@ def test_a_second_install_of_the_same_site_is_refused_while_one_runs_and_touches
     )
     try:
         assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(SiteBusy, match=r"site t1 is being installed right now \(pid 4242, started today"):
+        with pytest.raises(SiteBusy, match=r"site t1 is busy: pid 4242, started today"):
             _run(env)
         assert not (env.home / "sites" / "t1" / "runs").exists()  # no run directory, no host touched
         assert env.count("n1", "bundle") == 0
@@ -367,3 +540,37 @@ def test_a_second_install_of_the_same_site_is_refused_while_one_runs_and_touches
     result, _events = _run(env)
     assert result.ok
     assert lock.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_run_started_from_the_wizard_resumes_from_the_cli_and_the_other_way_round(env, monkeypatch):
+    """Both faces call the same engine; the selection lives in the run's state, not in a face."""
+    import threading
+
+    from click.testing import CliRunner
+
+    from installer.cli import main
+    from tui.engine import InstallRequest, RealEngine
+
+    monkeypatch.setattr(run_module, "PLAYBOOKS_DIR", env.books)  # the CLI runs the test playbooks too
+    monkeypatch.setattr(run_module, "default_bundle_dir", lambda release: env.bundle)
+    loaded = load_site(env.site)
+    wizard = RealEngine()
+
+    (env.work / "fail.os").write_text("n2")
+    started = wizard.install(loaded, InstallRequest(phase="os"), lambda e: None, threading.Event())
+    assert started.outcome == "failed"
+    (env.work / "fail.os").unlink()
+    resumed = CliRunner().invoke(main, ["install", "-f", str(env.site), "--yes", "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert env.count("n2", "os") == 2 and env.count("n1", "runtime") == 0  # --phase os, as the wizard asked
+
+    (env.work / "fail.os").write_text("n1")
+    (env.work / "n1.os.inputs").unlink()
+    failed = CliRunner().invoke(main, ["install", "-f", str(env.site), "--yes", "--phase", "os", "--limit", "n1"])
+    assert failed.exit_code == 1, failed.output
+    (env.work / "fail.os").unlink()
+    again = wizard.install(load_site(env.site), InstallRequest(resume=True), lambda e: None, threading.Event())
+    assert again.outcome == "succeeded"
+    assert env.count("n1", "os") == 3 and env.count("deploy", "os") == 1 and env.count("n1", "runtime") == 0
+    state = RunState.load(Path(again.run_dir) / "state.json")
+    assert state.selection.phase == "os" and state.selection.limit == ("n1",)

@@ -12,9 +12,8 @@ from textual.containers import Vertical
 from textual.widgets import Button, Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from installer.content import EXAMPLES_DIR
 from tui.screens.localized import LocalizedScreen
-
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "inventory-examples"
 
 
 class WelcomeScreen(LocalizedScreen):
