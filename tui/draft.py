@@ -46,13 +46,24 @@ class SaveResult:
 
 
 class SiteDraft:
-    def __init__(self, data: dict[str, Any], base_text: str, path: Path | None = None, step: str = "site"):
+    def __init__(
+        self,
+        data: dict[str, Any],
+        base_text: str,
+        path: Path | None = None,
+        step: str = "site",
+        *,
+        in_file: bool = False,
+    ):
         self.data = data
         self.base_text = base_text
         self.path = path
         self.step = step
         self.dirty = False
         self._errors: list[AnswerFileError] | None = None
+        #: the site as the answer file at `path` holds it (None: no file holds it yet, e.g. a
+        #: new site or a draft), so an unchanged file is never rewritten
+        self._in_file: dict[str, Any] | None = copy.deepcopy(data) if in_file and path is not None else None
 
     # -- opening -------------------------------------------------------------------------
 
@@ -70,10 +81,10 @@ class SiteDraft:
             raise DraftError(f"{path}: {exc}") from None
         if text.startswith(DRAFT_MARK):
             return cls.from_draft_text(text, path)
-        return cls.from_text(text, path.resolve())
+        return cls.from_text(text, path.resolve(), in_file=True)
 
     @classmethod
-    def from_text(cls, text: str, path: Path | None, step: str = "site") -> SiteDraft:
+    def from_text(cls, text: str, path: Path | None, step: str = "site", *, in_file: bool = False) -> SiteDraft:
         import yaml
 
         try:
@@ -82,7 +93,7 @@ class SiteDraft:
             raise DraftError(str(exc)) from None
         if not isinstance(data, dict):
             raise DraftError("the file is not a YAML mapping (an answer file starts with apiVersion: ...)")
-        return cls(data, text, path, step)
+        return cls(data, text, path, step, in_file=in_file)
 
     @classmethod
     def from_draft_text(cls, text: str, source: Path) -> SiteDraft:
@@ -150,6 +161,15 @@ class SiteDraft:
     def _changed(self) -> None:
         self.dirty = True
         self._errors = None
+
+    @property
+    def changed(self) -> bool:
+        """True unless the answer file at `path` already holds exactly this site.
+
+        Compared with what was read from (or last written to) the file, not with whether a
+        field was touched: a value typed and then put back is no change.
+        """
+        return self._in_file is None or self.data != self._in_file
 
     # -- validation ----------------------------------------------------------------------
 
@@ -219,10 +239,12 @@ class SiteDraft:
         if errors:
             return SaveResult(None, errors)
         target = (path or self.default_path()).expanduser().resolve()
-        text = self.answer_text()
-        write_atomic(target, text, mode=0o644)
-        self.path = target
-        self.base_text = text
+        if target != self.path or self.changed:  # an unchanged file stays byte for byte as it was
+            text = self.answer_text()
+            write_atomic(target, text, mode=0o644)
+            self.path = target
+            self.base_text = text
+            self._in_file = copy.deepcopy(self.data)
         self.dirty = False
         self.draft_path().unlink(missing_ok=True)
         return SaveResult(target, [])

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.tui.fakes import FakeEngine
+from tests.tui.test_install_screen import bundle_run, long_named_site
 from tui.app import AicloudApp
 
 LOCALES = ("en", "zh_CN")
@@ -60,6 +61,27 @@ async def _install(pilot) -> None:
 def test_install_with_a_failed_host(snap_compare, roce_file: Path, locale: str) -> None:
     app = AicloudApp(roce_file, locale=locale, engine=FakeEngine(fail_host="gpu03"), start="install")
     assert snap_compare(app, terminal_size=(80, 24), run_before=_install)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_install_with_long_host_names_while_the_bundle_phase_runs(
+    snap_compare, tmp_path: Path, lab_file: Path, locale: str
+) -> None:
+    """Whole host names, one row per node (the controller has none), a bar part way."""
+    site = long_named_site(tmp_path / "work" / "long.yaml", lab_file)
+    app = AicloudApp(site, locale=locale, engine=FakeEngine(), start="install")
+
+    async def running(pilot) -> None:
+        from tui.progress import InstallProgress
+
+        pilot.app.install_progress = progress = InstallProgress()
+        pilot.app.install_running = True  # as while the engine's worker runs
+        for event in bundle_run(tasks=6):
+            progress.apply(event)
+        pilot.app.screen.redraw()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=running)
 
 
 @pytest.mark.parametrize("locale", LOCALES)

@@ -211,7 +211,7 @@ async def test_switching_language_keeps_the_work_and_changes_the_texts(lab_file:
 
 
 @sync
-async def test_install_asks_first_and_can_run_one_phase_which_resume_repeats(lab_file: Path):
+async def test_install_asks_first_and_can_run_one_phase_and_resume_leaves_the_selection_to_the_engine(lab_file: Path):
     engine = FakeEngine(fail_host="lab-node2")
     app = AicloudApp(lab_file, locale="en", engine=engine, start="review")
     async with app.run_test(size=SIZE) as pilot:
@@ -240,7 +240,9 @@ async def test_install_asks_first_and_can_run_one_phase_which_resume_repeats(lab
         assert engine.requests[-1].phase == "os" and app.install_progress.ok is False
         await pilot.press("ctrl+r")
         await app.workers.wait_for_complete()
-        assert (engine.requests[-1].phase, engine.requests[-1].resume) == ("os", True)
+        # Resume asks for nothing of its own: the engine repeats what the resumed run was asked
+        # (its stored selection; tests/unit/test_run_engine.py resumes across the two faces).
+        assert (engine.requests[-1].phase, engine.requests[-1].resume) == (None, True)
 
 
 @sync
@@ -395,3 +397,111 @@ async def test_a_fabric_nic_before_the_fabric_is_chosen_is_settled_on_the_fabric
         await pilot.pause()
         assert screen_name(app) == "FabricScreen"
         assert "fabric.type is none" in last_notification(app)
+
+
+@sync
+async def test_the_install_button_on_review_asks_what_to_install_as_ctrl_n_does(lab_file: Path):
+    engine = FakeEngine()
+    app = AicloudApp(lab_file, locale="en", engine=engine, start="review")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.click("#next")  # "Install >"
+        await pilot.pause()
+        assert screen_name(app) == "InstallDialog"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.click("#back")
+        await pilot.pause()
+        assert screen_name(app) == "PlatformScreen" and engine.requests == []
+
+
+def run_cli_headless(monkeypatch, args: list[str], auto_pilot):
+    """`aicloud <args>` as a user runs it, the wizard headless and driven by `auto_pilot`."""
+    from click.testing import CliRunner
+    from textual.app import App
+
+    from installer.cli import main
+
+    def headless_run(self, **kwargs):
+        return App.run(self, headless=True, size=SIZE, auto_pilot=auto_pilot)
+
+    monkeypatch.setattr(AicloudApp, "run", headless_run)
+    return CliRunner().invoke(main, args)
+
+
+def test_an_unexpected_exception_in_the_wizard_makes_aicloud_tui_exit_non_zero(lab_file: Path, monkeypatch):
+    from tui.screens.review import ReviewScreen
+
+    def broken(self) -> None:
+        raise RuntimeError("a bug in the wizard")
+
+    monkeypatch.setattr(ReviewScreen, "install", broken)
+
+    async def press_install(pilot) -> None:
+        pilot.app.goto("review")
+        await pilot.pause()
+        await pilot.click("#next")
+        await pilot.pause()
+
+    result = run_cli_headless(monkeypatch, ["tui", "-f", str(lab_file)], press_install)
+    assert result.exit_code == 1
+
+
+def test_quitting_the_wizard_exits_zero(lab_file: Path, monkeypatch):
+    async def quit_(pilot) -> None:
+        await pilot.press("ctrl+q")
+
+    assert run_cli_headless(monkeypatch, ["tui", "-f", str(lab_file)], quit_).exit_code == 0
+
+
+@sync
+async def test_installing_an_unchanged_file_leaves_it_byte_for_byte_as_it_was(lab_file: Path):
+    import os
+
+    # formatting the wizard's writer would change: a rewrite could not go unnoticed
+    lab_file.write_text(lab_file.read_text().replace("nodes:\n", "nodes:      # the servers   \n", 1))
+    os.utime(lab_file, (1_000_000_000, 1_000_000_000))
+    before = lab_file.read_bytes()
+    engine = FakeEngine()
+    app = AicloudApp(lab_file, locale="en", engine=engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert screen_name(app) == "SiteScreen"
+        for _ in range(2):
+            await pilot.press("ctrl+n")  # every step shown, nothing edited
+            await pilot.pause()
+        await type_into(pilot, "FieldRow Input", "10.89.99.0/24")  # networks: typed, then put back
+        await type_into(pilot, "FieldRow Input", "10.89.10.0/24")
+        for _ in range(5):
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+        assert screen_name(app) == "ReviewScreen"
+        assert not app.draft.changed
+        await pilot.press("ctrl+s")  # saving an unchanged file writes nothing either
+        await pilot.pause()
+        await pilot.click("#next")  # Install
+        await pilot.pause()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen_name(app) == "InstallScreen" and engine.requests
+    assert lab_file.read_bytes() == before
+    assert lab_file.stat().st_mtime == 1_000_000_000
+
+
+@sync
+async def test_installing_after_an_edit_saves_the_file_first(lab_file: Path):
+    engine = FakeEngine()
+    app = AicloudApp(lab_file, locale="en", engine=engine, start="networks")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await type_into(pilot, "FieldRow Input", "10.89.10.0/23")
+        app.goto("review")
+        await pilot.pause()
+        await pilot.click("#next")
+        await pilot.pause()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen_name(app) == "InstallScreen"
+    assert load_site(lab_file).site.network.management_cidr.compressed == "10.89.10.0/23"

@@ -10,7 +10,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.screens.base import WizardScreen
-from tui.widgets.fields import NONE, FieldBinding, FieldRow
+from tui.widgets.fields import NONE, FieldBinding, FieldRow, show
 
 
 class AcceleratorRow(FieldRow):
@@ -26,9 +26,10 @@ class AcceleratorRow(FieldRow):
         path = self.binding.path
         vendor = str(self.accelerators.get("vendor", NONE))
         values = [v for _, v in self.vendors]
+        select_value = vendor if vendor in values else NONE
         select = Select(
             self.vendors,
-            value=vendor if vendor in values else NONE,
+            value=select_value,
             allow_blank=False,
             compact=True,
             classes="acc-vendor",
@@ -38,7 +39,7 @@ class AcceleratorRow(FieldRow):
         model.binding = FieldBinding((*path, "model"), "str", True)  # type: ignore[attr-defined]
         count = Input(str(self.accelerators.get("count") or ""), compact=True, classes="acc-count")
         count.binding = FieldBinding((*path, "count"), "int", True)  # type: ignore[attr-defined]
-        return Horizontal(select, model, count, classes="acc")
+        return Horizontal(show(select, select_value), show(model, model.value), show(count, count.value), classes="acc")
 
 
 class AcceleratorsScreen(WizardScreen):

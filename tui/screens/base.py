@@ -20,7 +20,7 @@ from textual.widgets import Button, Checkbox, Footer, Input, Select, Static
 from tui.i18n import problem_text
 from tui.screens import STEPS
 from tui.screens.localized import LocalizedScreen
-from tui.widgets.fields import FieldRow, SecretRow, owns
+from tui.widgets.fields import FieldRow, SecretRow, owns, shown_again
 
 
 class WizardScreen(LocalizedScreen):
@@ -131,7 +131,7 @@ class WizardScreen(LocalizedScreen):
 
     def apply(self, widget: Any, raw: Any) -> None:
         binding = getattr(widget, "binding", None)
-        if binding is None:
+        if binding is None or shown_again(widget, raw):
             return
         if binding.kind.startswith("secret"):
             row = next(a for a in widget.ancestors if isinstance(a, SecretRow))
@@ -174,13 +174,23 @@ class WizardScreen(LocalizedScreen):
         )
         return True
 
+    # The buttons call the actions by name, so a screen that overrides an action (review's
+    # Next installs) gets the same behaviour from its button as from its key. A handler
+    # decorated with `@on` is registered as the function itself: decorating `action_next`
+    # here would run this class's version on every screen, overridden or not.
     @on(Button.Pressed, "#next")
+    def _next_pressed(self) -> None:
+        self.action_next()
+
+    @on(Button.Pressed, "#back")
+    def _back_pressed(self) -> None:
+        self.action_back()
+
     def action_next(self) -> None:
         if self.refuse_if_invalid():
             return
         self.app.goto(self.next_step())
 
-    @on(Button.Pressed, "#back")
     def action_back(self) -> None:
         index = STEPS.index(self.STEP)
         self.app.goto(STEPS[index - 1] if index else "welcome")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -19,6 +20,8 @@ from textual.widgets import Button, Footer, Log, Static
 from tui.screens.localized import LocalizedScreen
 
 BAR = 10
+HOST_WORDS = ("pending", "running", "ok", "changed", "done", "skipped", "failed", "unreachable")
+GRID_GAP = 2  # cells between two columns of the host grid
 MARKS = {"pending": "[  ]", "running": "[>>]", "done": "[ok]", "failed": "[!!]", "skipped": "[--]"}
 PHASE_STYLE = {"running": "bold", "done": "green", "failed": "bold red reverse", "skipped": "dim"}
 HOST_STYLE = {
@@ -57,7 +60,7 @@ class InstallScreen(LocalizedScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self._drawn = -1
+        self._drawn, self._drawn_width = -1, -1
         progress = self.app.install_progress
         if progress is not None:
             self.query_one("#log", Log).write_lines(self.log_line(*line) for line in progress.log)
@@ -69,11 +72,12 @@ class InstallScreen(LocalizedScreen):
 
     def redraw(self) -> None:
         progress = self.app.install_progress
-        if progress is None or progress.events == self._drawn:
+        width = self.grid_width()  # the host grid's columns depend on it
+        if progress is None or (progress.events, width) == (self._drawn, self._drawn_width):
             return
-        self._drawn = progress.events
+        self._drawn, self._drawn_width = progress.events, width
         self.query_one("#phases", Static).update(self.phases_text(progress))
-        self.query_one("#hosts", Static).update(self.hosts_text(progress))
+        self.query_one("#hosts", Static).update(self.hosts_text(progress, width))
         new = progress.take_new_log()
         if new:
             self.query_one("#log", Log).write_lines(self.log_line(*line) for line in new)
@@ -84,7 +88,14 @@ class InstallScreen(LocalizedScreen):
             last = failures[-3:]
             box.update(
                 "\n".join(
-                    self.t("install.failure", phase=f.phase, host=f.host, task=f.task, message=f.message) for f in last
+                    self.t(
+                        "install.failure",
+                        phase=f.phase,
+                        host=self.host_name(progress, f.host),
+                        task=f.task,
+                        message=f.message,
+                    )
+                    for f in last
                 )
             )
         running = self.app.install_running
@@ -101,24 +112,52 @@ class InstallScreen(LocalizedScreen):
     def phases_text(self, progress) -> Text:
         text = Text()
         for phase in progress.phases.values():
-            filled = round(phase.fraction * BAR)
+            filled = int(phase.fraction * BAR)  # full only when the phase is
             line = f"{MARKS.get(phase.status, '[??]')} {phase.name:<12} [{'#' * filled}{'.' * (BAR - filled)}]"
-            if phase.tasks and phase.status == "running":
+            if phase.status == "running" and phase.tasks:
                 line += f" {min(phase.tasks_started, phase.tasks)}/{phase.tasks}"
+            elif phase.status == "running" and phase.tasks_started:  # how many in all is not known
+                line += " " + self.t("install.tasks_seen", count=phase.tasks_started)
             elif phase.status != "pending":
                 line += " " + self.t(f"status.{phase.status}")
             text.append(line + "\n", style=PHASE_STYLE.get(phase.status, ""))
         return text
 
-    def hosts_text(self, progress) -> Text:
+    def grid_width(self) -> int:
+        """Cells the host grid may use (0 before the first layout: one column then)."""
+        return self.query_one("#hosts", Static).content_size.width
+
+    def hosts_text(self, progress, width: int) -> Text:
+        """`name status` per node, in as many columns as fit. A name is never cut: names are
+        aligned to the longest one that fits the width, and a longer one wraps."""
+        hosts = list(progress.hosts.items())
+        if not hosts:
+            return Text()
+        word_width = max(cell_len(self.t(f"host.{w}")) for w in HOST_WORDS)
+        fits = [cell_len(host) for host, _ in hosts if not width or cell_len(host) + 1 + word_width <= width]
+        name_width = max(fits, default=0)
+        cell = name_width + 1 + word_width
+        columns = max(1, (width + GRID_GAP) // (cell + GRID_GAP)) if len(fits) == len(hosts) else 1
         text = Text()
-        for i, (host, status) in enumerate(progress.hosts.items()):
+        for i, (host, status) in enumerate(hosts):
             word = self.t(f"host.{status}")
-            text.append(f"{host[:10]:<10} {word:<5}", style=HOST_STYLE.get(status, ""))
-            text.append("\n" if i % 2 else "  ")
+            last = i % columns == columns - 1 or i == len(hosts) - 1
+            entry = host + " " * max(name_width - cell_len(host) + 1, 1) + word
+            if not last:
+                entry += " " * (word_width - cell_len(word) + GRID_GAP)
+            text.append(entry, style=HOST_STYLE.get(status, ""))
+            text.append("\n" if last else "")
         return text
 
+    def host_name(self, progress, host: str) -> str:
+        """A host as the log and the failures name it: the controller is no node, and says so."""
+        return self.t("host.controller") if progress.is_controller(host) else host
+
     def log_line(self, level: str, key: str, args: dict[str, object]) -> str:
+        progress = self.app.install_progress
+        host = args.get("host")
+        if isinstance(host, str) and progress is not None and progress.is_controller(host):
+            args = {**args, "host": self.t("host.controller")}
         return ("!! " if level == "fail" else "   ") + self.t(f"log.{key}", **args)
 
     # -- actions -------------------------------------------------------------------------

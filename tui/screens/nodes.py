@@ -15,7 +15,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label
 
 from tui.screens.base import WizardScreen
 from tui.widgets import entries
-from tui.widgets.fields import EntriesRow, FieldBinding, FieldRow, SecretRow, Tick
+from tui.widgets.fields import EntriesRow, FieldBinding, FieldRow, SecretRow, Tick, show
 
 NODE_FIELDS = r"nodes(\[\d+\](\.(name|address|roles|labels|taints|fabricNics|disks).*)?)?$"
 #: the node editor's one-line rows: answer-file key, binding kind (`tui.widgets.entries`), label key
@@ -156,6 +156,7 @@ class NodesScreen(WizardScreen):
                 field_input.binding = row.binding
                 value = node.get(key)
                 field_input.value = entries.to_text(kind, value) if kind != "str" else str(value or "")
+                show(field_input, field_input.value)
             roles = node.get("roles") or []
             for role in self.roles:
                 self.query_one(f"#role-{role}", Checkbox).value = role in roles

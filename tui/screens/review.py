@@ -86,7 +86,7 @@ class ReviewScreen(WizardScreen):
     def action_next(self) -> None:
         if self.refuse_if_invalid():
             return
-        if self.draft.path is None or self.draft.dirty:
+        if self.draft.path is None or self.draft.changed:  # an unchanged file is installed as it is
             self.save_then_install()
             return
         self.install()

@@ -54,6 +54,30 @@ class FieldBinding:
         return text
 
 
+_NOTHING_SHOWN = object()
+
+
+def show(widget: Any, value: Any) -> Any:
+    """Note the value a widget was given to show (from the file, or a default).
+
+    Textual posts a Changed event for it too (a Select when it mounts): that event is the screen
+    showing the site, not the user editing it, so it must not write a default into the site.
+    """
+    widget.shown_value = value
+    return widget
+
+
+def shown_again(widget: Any, raw: Any) -> bool:
+    """True for the one Changed event that repeats the value the widget was given to show.
+
+    Only the first event counts: whatever the user does afterwards is applied, even going back
+    to the value first shown. A user's own change always differs from what the widget shows.
+    """
+    shown = getattr(widget, "shown_value", _NOTHING_SHOWN)
+    widget.shown_value = _NOTHING_SHOWN
+    return shown is not _NOTHING_SHOWN and shown == raw
+
+
 def owns(field: str, error_field: str) -> bool:
     return error_field == field or error_field.startswith((field + ".", field + "["))
 
@@ -87,7 +111,7 @@ class FieldRow(Vertical):
     def make_input(self) -> Input | Select | Checkbox | Horizontal:
         field_input = Input(self.value, placeholder=self.placeholder, compact=True, classes="field-input")
         field_input.binding = self.binding  # type: ignore[attr-defined]
-        return field_input
+        return show(field_input, self.value)
 
     def hint(self) -> str | None:
         """The wizard's own message for what is typed, when it says more than the engine's; None here."""
@@ -127,14 +151,14 @@ class ChoiceRow(FieldRow):
             self.options, value=value, allow_blank=value is Select.NULL, compact=True, classes="field-input"
         )
         select.binding = self.binding  # type: ignore[attr-defined]
-        return select
+        return show(select, value)
 
 
 class CheckRow(FieldRow):
     def make_input(self) -> Checkbox:
         box = Tick("", self.value == "True", compact=True, classes="field-tick")
         box.binding = self.binding  # type: ignore[attr-defined]
-        return box
+        return show(box, self.value == "True")
 
 
 class SecretRow(FieldRow):
@@ -152,7 +176,7 @@ class SecretRow(FieldRow):
         select.binding = FieldBinding(self.binding.path, "secret-kind", self.binding.optional)  # type: ignore[attr-defined]
         value = Input(self.value, compact=True, classes="field-input secret-value", placeholder=self.placeholder)
         value.binding = FieldBinding(self.binding.path, "secret-value", self.binding.optional)  # type: ignore[attr-defined]
-        return Horizontal(select, value, classes="secret")
+        return Horizontal(show(select, self.kind), show(value, self.value), classes="secret")
 
     def reference(self) -> dict[str, str] | None:
         kind = self.query_one(".secret-kind", Select).value
