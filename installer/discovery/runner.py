@@ -12,9 +12,11 @@ Nothing is changed on a host: every fact command only reads.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -244,7 +246,22 @@ def _connected(
         host.disconnect()
         client = getattr(host.connector, "client", None)
         if client is not None:
-            client.close()  # pyinfra's disconnect leaves the SSH session and its thread open
+            _close(client)
+
+
+def _close(client: paramiko.SSHClient) -> None:
+    """Close a client (pyinfra's disconnect leaves the SSH session and its thread open) and reap
+    its ProxyCommand: paramiko sends it SIGTERM and never waits, leaving a zombie per host."""
+    transport = client.get_transport()
+    proxy = getattr(transport, "sock", None) if transport is not None else None
+    client.close()
+    process = getattr(proxy, "process", None)
+    if process is not None:
+        # The transport thread SIGTERMs the proxy itself as it ends: reap only after that, or its
+        # kill finds no such process and its thread dies with a traceback on the console.
+        transport.join(timeout=5)
+        with contextlib.suppress(subprocess.TimeoutExpired):  # reaped when aicloud exits, then
+            process.wait(timeout=5)
 
 
 def _discover_host(

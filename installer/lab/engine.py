@@ -7,7 +7,10 @@ there is removed. So `up` twice leaves one lab, and `up` after a crash finishes 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +27,7 @@ from installer.lab.layout import (
     ROLE_LABEL,
     HostSpec,
     LabSpec,
+    Login,
     allocate_subnet,
     check_name,
     network_name,
@@ -34,13 +38,45 @@ from installer.lab.podman import HOST_FLAGS, Container, Podman
 from installer.lab.prereq import find_tool, require
 from installer.lab.render import render_known_hosts, render_site_yaml, render_ssh_config
 from installer.lab.run import run
-from installer.state import aicloud_home, known_hosts_path
+from installer.state import aicloud_home, known_hosts_path, site_state_dir
 
 ADDRESS_LABEL = "aicloud.lab.address"
 BOOT_TIMEOUT = 240.0
 #: How many `podman run` at once: more only queues on podman's locks and the CPUs.
 PARALLEL = 8
-STATE_FILES = ("id_ed25519", "id_ed25519.pub", "ssh_config", "known_hosts", "site.yaml")
+STATE_FILES = ("id_ed25519", "id_ed25519.pub", "ssh_config", "known_hosts", "site.yaml", "sudo_password")
+#: The sudoers drop-in that gives the login user sudo without a password. No '.' in the name:
+#: sudo skips such files in /etc/sudoers.d, so the `.tmp` being checked is never in force.
+SUDOERS_DROP_IN = "/etc/sudoers.d/aicloud-lab"
+
+#: Root logs in: the lab key (stdin) becomes root's only authorized key.
+_ROOT_LOGIN = "umask 077 && mkdir -p /root/.ssh && cat > /root/.ssh/authorized_keys && cat /etc/ssh/ssh_host_*_key.pub"
+#: A user with sudo logs in, root does not. stdin: the lab key, then (mode "password") the sudo
+#: password; `read` and `printf` are shell builtins, so neither reaches a process command line.
+_USER_LOGIN = r"""set -eu
+user=$1 mode=$2
+IFS= read -r key
+id -u "$user" >/dev/null 2>&1 || useradd --create-home --user-group --shell /bin/bash "$user"
+usermod --append --groups sudo "$user"
+home=$(getent passwd "$user" | cut -d: -f6)
+umask 077
+install -d -m 0700 -o "$user" -g "$user" "$home/.ssh"
+printf '%s\n' "$key" > "$home/.ssh/authorized_keys.tmp"
+chown "$user:$user" "$home/.ssh/authorized_keys.tmp"
+mv "$home/.ssh/authorized_keys.tmp" "$home/.ssh/authorized_keys"
+rm -f /root/.ssh/authorized_keys
+if [ "$mode" = nopasswd ]; then
+  printf '%s ALL=(ALL:ALL) NOPASSWD: ALL\n' "$user" > "$DROP_IN.tmp"
+  chmod 0440 "$DROP_IN.tmp"
+  visudo -c -q -f "$DROP_IN.tmp"
+  mv "$DROP_IN.tmp" "$DROP_IN"
+else
+  rm -f "$DROP_IN" "$DROP_IN.tmp"
+  IFS= read -r password
+  printf '%s:%s\n' "$user" "$password" | chpasswd
+fi
+cat /etc/ssh/ssh_host_*_key.pub
+"""
 
 
 @dataclass(frozen=True)
@@ -78,6 +114,11 @@ class LabPaths:
     def site(self) -> Path:
         return self.dir / "site.yaml"
 
+    @property
+    def sudo_password(self) -> Path:
+        """The login user's sudo password (mode "password"), made once per lab; 0600."""
+        return self.dir / "sudo_password"
+
 
 @dataclass(frozen=True)
 class UpResult:
@@ -98,10 +139,12 @@ class DownResult:
     volumes: tuple[str, ...] = ()
     networks: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
+    #: The lab site's state folder (runs, recorded host keys, ssh control sockets), if there was one.
+    site_state: str | None = None
 
     @property
     def removed_anything(self) -> bool:
-        return bool(self.containers or self.volumes or self.networks or self.files)
+        return bool(self.containers or self.volumes or self.networks or self.files or self.site_state)
 
 
 @dataclass(frozen=True)
@@ -119,6 +162,10 @@ class LabStatus:
     subnet: str | None
     state_dir: str | None
     hosts: tuple[HostStatus, ...] = field(default_factory=tuple)
+    volumes: tuple[str, ...] = ()
+    #: No hosts, but a network, volumes or state files are left (a half-made or half-removed
+    #: lab): `aicloud lab down --name NAME` clears it.
+    stale: bool = False
 
 
 def lab_paths(name: str, home: Path | None = None) -> LabPaths:
@@ -155,20 +202,27 @@ def up(
     home: Path | None = None,
     on_event: EventSink | None = None,
     boot_timeout: float = BOOT_TIMEOUT,
+    login: Login | None = None,
 ) -> UpResult:
-    """Make lab `name` with `nodes` hosts plus a deploy host, or repair it to that shape."""
+    """Make lab `name` with `nodes` hosts plus a deploy host, or repair it to that shape.
+
+    `login`: who the installer logs in as (default root); a user other than root is made on
+    every host with the lab key and sudo, and the lab's files say to log in as it and become root.
+    """
     began = time.monotonic()
-    emit = on_event or (lambda event: None)
+    emit = _never_failing(on_event)
+    login = login or Login()
     check_name(name)
     require()
     podman = Podman()
     built = image.ensure_image(on_build=lambda: emit(LabEvent("image", f"building {image.IMAGE} (about a minute)")))
     paths = lab_paths(name, home)
     _ensure_key(paths, name)
-    spec = plan_lab(name, nodes, _ensure_network(podman, name, emit))
-    public_key = paths.public_key.read_text()
+    password = _ensure_sudo_password(paths, login)
+    spec = plan_lab(name, nodes, _ensure_network(podman, name, emit), login)
+    setup = _LoginSetup(login, paths.public_key.read_text(), password)
     try:
-        hosts = _converge_hosts(podman, spec, public_key, emit, boot_timeout)
+        hosts = _converge_hosts(podman, spec, setup, emit, boot_timeout)
     except CommandFailed as exc:
         if "already allocated" not in exc.stderr:
             raise
@@ -177,13 +231,14 @@ def up(
         emit(LabEvent("repair", f"remaking network {spec.network}: an interrupted run left an address booked"))
         podman.remove_containers([c.name for c in podman.containers(f"{LAB_LABEL}={name}")])
         podman("network", "rm", "--force", spec.network)
-        spec = plan_lab(name, nodes, _ensure_network(podman, name, emit, subnet=spec.subnet))
-        hosts = _converge_hosts(podman, spec, public_key, emit, boot_timeout)
+        spec = plan_lab(name, nodes, _ensure_network(podman, name, emit, subnet=spec.subnet), login)
+        hosts = _converge_hosts(podman, spec, setup, emit, boot_timeout)
 
     _write(paths.known_hosts, render_known_hosts(hosts.keys))
     _follow_site_host_keys(name, home, hosts.keys, emit)
     _write(paths.ssh_config, render_ssh_config(spec, paths.key, paths.known_hosts, podman.path))
-    _write(paths.site, render_site_yaml(spec, paths.key, paths.ssh_config))
+    sudo_password = paths.sudo_password if login.needs_password else None
+    _write(paths.site, render_site_yaml(spec, paths.key, paths.ssh_config, sudo_password))
     return UpResult(
         spec=spec,
         paths=paths,
@@ -196,6 +251,49 @@ def up(
     )
 
 
+def _never_failing(sink: EventSink | None) -> EventSink:
+    """A face that cannot show progress any more (its output closed: `| head -1`) must not stop the work."""
+    if sink is None:
+        return lambda event: None
+
+    def emit(event: LabEvent) -> None:
+        with contextlib.suppress(OSError):
+            sink(event)
+
+    return emit
+
+
+@dataclass(frozen=True)
+class _LoginSetup:
+    """What each host gets so the installer can log in: the lab key, and the sudo password if any."""
+
+    login: Login
+    public_key: str
+    password: str | None = None
+
+    def command(self) -> tuple[list[str], str]:
+        """The `podman exec` arguments (after the host) and their stdin. No secret is in the arguments."""
+        if self.login.is_root:
+            return ["sh", "-c", _ROOT_LOGIN], self.public_key
+        stdin = self.public_key.strip() + "\n" + (f"{self.password}\n" if self.login.needs_password else "")
+        script = _USER_LOGIN.replace("$DROP_IN", SUDOERS_DROP_IN)
+        return ["sh", "-c", script, "aicloud-lab-login", self.login.user, self.login.sudo], stdin
+
+
+def _ensure_sudo_password(paths: LabPaths, login: Login) -> str | None:
+    """The lab's sudo password: random, made once per lab, kept only in a 0600 file of its folder."""
+    if not login.needs_password:
+        return None
+    if paths.sudo_password.exists():
+        paths.sudo_password.chmod(0o600)
+        text = paths.sudo_password.read_text().strip()
+        if text:
+            return text
+    password = secrets.token_urlsafe(18)
+    _write(paths.sudo_password, password)
+    return password
+
+
 @dataclass(frozen=True)
 class _Hosts:
     keys: dict[str, list[str]]
@@ -205,7 +303,7 @@ class _Hosts:
     removed: tuple[str, ...]
 
 
-def _converge_hosts(podman: Podman, spec: LabSpec, public_key: str, emit: EventSink, boot_timeout: float) -> _Hosts:
+def _converge_hosts(podman: Podman, spec: LabSpec, setup: _LoginSetup, emit: EventSink, boot_timeout: float) -> _Hosts:
     """Remove the lab's containers that do not fit `spec`, make or start the missing ones, wait for all."""
     existing = {c.name: c for c in podman.containers(f"{LAB_LABEL}={spec.name}")}
     leftovers = podman.storage_leftovers(spec.name, image.IMAGE)
@@ -229,7 +327,7 @@ def _converge_hosts(podman: Podman, spec: LabSpec, public_key: str, emit: EventS
         emit(LabEvent("start", f"starting {len(todo)} host(s): {', '.join(h.name for h in todo)}"))
     with ThreadPoolExecutor(max_workers=min(PARALLEL, len(spec.hosts))) as pool:
         futures = {
-            h.name: pool.submit(_bring_up_host, podman, spec, h, existing.get(h.name), public_key, boot_timeout)
+            h.name: pool.submit(_bring_up_host, podman, spec, h, existing.get(h.name), setup, boot_timeout)
             for h in spec.hosts
         }
         keys = {n: f.result() for n, f in futures.items()}
@@ -322,9 +420,9 @@ def _run_host(podman: Podman, spec: LabSpec, host: HostSpec) -> None:
 
 
 def _bring_up_host(
-    podman: Podman, spec: LabSpec, host: HostSpec, existing: Container | None, public_key: str, timeout: float
+    podman: Podman, spec: LabSpec, host: HostSpec, existing: Container | None, setup: _LoginSetup, timeout: float
 ) -> list[str]:
-    """Create or start the host, wait for its boot, install the lab key; return its SSH host keys."""
+    """Create or start the host, wait for its boot, set up the login; return its SSH host keys."""
     if existing is None:
         _run_host(podman, spec, host)
     elif existing.state != "running":
@@ -336,12 +434,9 @@ def _bring_up_host(
             podman.remove_containers([host.name])
             _run_host(podman, spec, host)
     wait_until_booted(podman, host.name, timeout)
-    # The key goes over podman exec's stdin: nothing secret is on a command line.
-    out = podman(
-        "exec", "-i", host.name, "sh", "-c",
-        "umask 077 && mkdir -p /root/.ssh && cat > /root/.ssh/authorized_keys && cat /etc/ssh/ssh_host_*_key.pub",
-        input=public_key,
-    ).stdout  # fmt: skip
+    # The key (and a sudo password) go over podman exec's stdin: nothing secret is on a command line.
+    args, stdin = setup.command()
+    out = podman("exec", "-i", host.name, *args, input=stdin).stdout
     keys = [line for line in out.splitlines() if line.strip()]
     if not keys:
         raise LabError(f"{host.name} has no SSH host keys after boot (unit {image.HOSTKEYS_UNIT_NAME} did not run)")
@@ -398,7 +493,19 @@ def down(name: str = DEFAULT_NAME, *, home: Path | None = None) -> DownResult:
     for net in networks:
         podman("network", "rm", "--force", net)
     files = _remove_state(lab_paths(name, home))
-    return DownResult(name, tuple(containers), tuple(volumes), tuple(networks), tuple(files))
+    site_state = _forget_site(name, home)
+    return DownResult(name, tuple(containers), tuple(volumes), tuple(networks), tuple(files), site_state)
+
+
+def _forget_site(name: str, home: Path | None) -> str | None:
+    """Remove the state folder of the lab's site (its `metadata.name` is the lab's name): runs,
+    recorded host keys, ssh control sockets. A lab made again is a new site: `install --resume`
+    must not continue a run on hosts that no longer exist. Other sites' folders are never touched."""
+    folder = site_state_dir(name, home, create=False)
+    if not folder.is_dir() or folder.is_symlink():
+        return None
+    shutil.rmtree(folder)
+    return str(folder)
 
 
 def _remove_state(paths: LabPaths) -> list[str]:
@@ -417,28 +524,42 @@ def _remove_state(paths: LabPaths) -> list[str]:
 # ------------------------------------------------------------------------------------ status
 
 
-def status(*, home: Path | None = None) -> list[LabStatus]:
-    """Every lab on this machine: from podman labels, plus state folders left without hosts."""
+def status(name: str | None = None, *, home: Path | None = None) -> list[LabStatus]:
+    """Every lab on this machine (or only lab `name`): from podman labels, plus state folders.
+
+    A lab with no hosts but a network, volumes or state files left is `stale` (a half-made or
+    half-removed lab); it is listed so that its leftovers, which hold a subnet and disk, are seen.
+    """
+    if name is not None:
+        check_name(name)
     require(("podman",))
     podman = Podman()
+    label = LAB_LABEL if name is None else f"{LAB_LABEL}={name}"
     hosts: dict[str, list[HostStatus]] = {}
-    for c in podman.containers():
+    for c in podman.containers(label):
         hosts.setdefault(c.lab, []).append(
             HostStatus(c.name, c.labels.get(ROLE_LABEL, ""), c.labels.get(ADDRESS_LABEL, ""), c.state)
         )
-    nets = {n.labels[LAB_LABEL]: n for n in podman.networks(LAB_LABEL)}
+    nets = {n.labels[LAB_LABEL]: n for n in podman.networks(label)}
+    volumes: dict[str, list[str]] = {}
+    for volume in podman.volumes(label):
+        volumes.setdefault(volume.labels.get(LAB_LABEL, ""), []).append(volume.name)
     state_root = (home or aicloud_home()) / "lab"
     dirs = {p.name: p for p in state_root.iterdir() if p.is_dir()} if state_root.is_dir() else {}
+    if name is not None:
+        dirs = {n: p for n, p in dirs.items() if n == name}
     out = []
-    for name in sorted(set(hosts) | set(nets) | set(dirs)):
-        net = nets.get(name)
+    for lab in sorted(set(hosts) | set(nets) | set(volumes) | set(dirs)):
+        net = nets.get(lab)
         out.append(
             LabStatus(
-                name=name,
+                name=lab,
                 network=net.name if net else None,
                 subnet=str(net.subnets[0]) if net and net.subnets else None,
-                state_dir=str(dirs[name]) if name in dirs else None,
-                hosts=tuple(sorted(hosts.get(name, []), key=_host_order)),
+                state_dir=str(dirs[lab]) if lab in dirs else None,
+                hosts=tuple(sorted(hosts.get(lab, []), key=_host_order)),
+                volumes=tuple(sorted(volumes.get(lab, []))),
+                stale=lab not in hosts,
             )
         )
     return out

@@ -27,6 +27,11 @@ FIRST_HOST = 10
 NAME_PATTERN = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 
 
+#: A login user name the lab may create on its hosts (useradd's portable set, short).
+LOGIN_USER_PATTERN = re.compile(r"^[a-z_][a-z0-9_-]{0,30}$")
+SUDO_MODES = ("nopasswd", "password")
+
+
 class InvalidLabName(ValueError):
     pass
 
@@ -38,6 +43,35 @@ def check_name(name: str) -> str:
             "starting with a letter (it becomes part of host names)"
         )
     return name
+
+
+@dataclass(frozen=True)
+class Login:
+    """Who the installer logs in as on the lab's hosts: root, or a user with sudo.
+
+    `sudo` is "nopasswd" (a sudoers drop-in) or "password" (the user's own password, which
+    sudo asks for); it only matters when `user` is not root.
+    """
+
+    user: str = "root"
+    sudo: str = "nopasswd"
+
+    def __post_init__(self) -> None:
+        if self.user != "root" and not LOGIN_USER_PATTERN.match(self.user):
+            raise InvalidLabName(
+                f"login user {self.user!r} is not valid: use 1-31 lower-case letters, digits, '_' and '-', "
+                "starting with a letter or '_'"
+            )
+        if self.sudo not in SUDO_MODES:
+            raise InvalidLabName(f"sudo mode {self.sudo!r} is not valid: choose one of {', '.join(SUDO_MODES)}")
+
+    @property
+    def is_root(self) -> bool:
+        return self.user == "root"
+
+    @property
+    def needs_password(self) -> bool:
+        return not self.is_root and self.sudo == "password"
 
 
 @dataclass(frozen=True)
@@ -58,6 +92,7 @@ class LabSpec:
     name: str
     subnet: IPv4Network
     hosts: tuple[HostSpec, ...]
+    login: Login = Login()
 
     @property
     def network(self) -> str:
@@ -80,7 +115,7 @@ def host_names(lab: str, nodes: int) -> list[str]:
     return [f"{lab}-deploy"] + [f"{lab}-node{i}" for i in range(1, nodes + 1)]
 
 
-def plan_lab(name: str, nodes: int, subnet: IPv4Network) -> LabSpec:
+def plan_lab(name: str, nodes: int, subnet: IPv4Network, login: Login | None = None) -> LabSpec:
     check_name(name)
     if not 1 <= nodes <= MAX_NODES:
         raise ValueError(f"--nodes must be between 1 and {MAX_NODES}, not {nodes}")
@@ -90,7 +125,7 @@ def plan_lab(name: str, nodes: int, subnet: IPv4Network) -> LabSpec:
     hosts = tuple(
         HostSpec(host, "deploy" if i == 0 else "node", base + i) for i, host in enumerate(host_names(name, nodes))
     )
-    return LabSpec(name, subnet, hosts)
+    return LabSpec(name, subnet, hosts, login or Login())
 
 
 def allocate_subnet(used: Iterable[IPv4Network], pool: IPv4Network = SUBNET_POOL) -> IPv4Network:

@@ -45,7 +45,7 @@ def render_ssh_config(spec: LabSpec, key: Path, known_hosts: Path, podman: str =
     patterns = " ".join(f"{h.name} {h.address}" for h in spec.hosts)
     lines += [
         f"Host {patterns}",
-        "  User root",
+        f"  User {spec.login.user}",
         f"  IdentityFile {_quote(key)}",
         "  IdentitiesOnly yes",
         "  BatchMode yes",
@@ -73,7 +73,19 @@ def node_roles(host: HostSpec, index: int) -> list[str]:
     return ["control-plane", "worker"] if index == 1 else ["worker"]
 
 
-def site_document(spec: LabSpec, key: Path, ssh_config: Path) -> dict[str, object]:
+def ssh_section(spec: LabSpec, key: Path, ssh_config: Path, sudo_password: Path | None = None) -> dict[str, object]:
+    """`ssh:` of the answer file: root, or the lab's login user with sudo (and its password file)."""
+    ssh: dict[str, object] = {"user": spec.login.user, "privateKey": {"file": str(key)}, "configFile": str(ssh_config)}
+    if not spec.login.is_root:
+        ssh["become"] = True
+        if spec.login.needs_password:
+            if sudo_password is None:
+                raise ValueError("a lab whose sudo asks for a password needs the password's file")
+            ssh["becomePassword"] = {"file": str(sudo_password)}
+    return ssh
+
+
+def site_document(spec: LabSpec, key: Path, ssh_config: Path, sudo_password: Path | None = None) -> dict[str, object]:
     return {
         "apiVersion": "aicloud/v1alpha1",
         "kind": "Site",
@@ -82,7 +94,7 @@ def site_document(spec: LabSpec, key: Path, ssh_config: Path) -> dict[str, objec
             "description": f"aicloud lab {spec.name}: {len(spec.nodes)} podman hosts and a deploy host on one machine",
         },
         "release": RELEASE,
-        "ssh": {"user": "root", "privateKey": {"file": str(key)}, "configFile": str(ssh_config)},
+        "ssh": ssh_section(spec, key, ssh_config, sudo_password),
         "nodes": [
             {"name": h.name, "address": str(h.address), "roles": node_roles(h, i)} for i, h in enumerate(spec.hosts)
         ],
@@ -91,12 +103,13 @@ def site_document(spec: LabSpec, key: Path, ssh_config: Path) -> dict[str, objec
     }
 
 
-def render_site_yaml(spec: LabSpec, key: Path, ssh_config: Path) -> str:
+def render_site_yaml(spec: LabSpec, key: Path, ssh_config: Path, sudo_password: Path | None = None) -> str:
     """The answer file for the lab, already validated against the model and the rules."""
     header = (
         f"# Answer file of lab {spec.name}, written by `aicloud lab up`.\n"
         f"# Try: aicloud validate -f {_quote(ssh_config.parent / 'site.yaml')}\n"
     )
-    text = header + yaml.safe_dump(site_document(spec, key, ssh_config), sort_keys=False, default_flow_style=None)
+    document = site_document(spec, key, ssh_config, sudo_password)
+    text = header + yaml.safe_dump(document, sort_keys=False, default_flow_style=None)
     load_site_text(text, str(ssh_config.parent / "site.yaml"))
     return text

@@ -13,16 +13,39 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from installer import lab as engine
 from installer.lab.layout import LAB_LABEL, network_name
 from installer.site import load_site
+from installer.state import site_state_dir
 
 pytestmark = pytest.mark.lab
 
 OUTSIDE = "198.51.100.7"
+AICLOUD = str(Path(sys.executable).parent / "aicloud")
+
+
+def aicloud(home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "AICLOUD_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "200"}
+    return subprocess.run(
+        [AICLOUD, *args], capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL
+    )
+
+
+def zombie_children() -> set[int]:
+    """This process's children that have ended and were never waited for."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] == "Z" and int(fields[1]) == os.getpid():
+            found.add(int(stat.parent.name))
+    return found
 
 
 def podman(*args: str) -> str:
@@ -220,3 +243,96 @@ def test_an_ssh_login_asks_no_dns_server(lab):
     # sshd -i names its peer "UNKNOWN" and PAM's audit record resolves it; the image answers
     # locally, or each login would query DNS outside the lab and can stall for its timeouts.
     assert lab.ssh(lab.hosts[0], "getent hosts UNKNOWN").stdout.split()[0] == "127.0.0.1"
+
+
+def test_up_whose_output_is_closed_after_one_line_still_makes_the_whole_lab(lab, lab_names):
+    # `aicloud lab up | head -1`: the reader goes away; the lab must still be made in full.
+    name = lab_names()
+    env = {**os.environ, "AICLOUD_HOME": str(lab.home)}
+    proc = subprocess.Popen(
+        [AICLOUD, "lab", "up", "--name", name, "--nodes", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        assert proc.stdout.readline()
+    finally:
+        proc.stdout.close()
+    assert proc.wait(timeout=300) == 0  # the work's exit code: not 1 (EPIPE) nor 120 (flush at exit)
+    shown = aicloud(lab.home, "lab", "status", "--name", name, "--output", "json")
+    assert shown.returncode == 0, shown.stderr
+    (status,) = json.loads(shown.stdout)
+    assert not status["stale"] and status["network"] == network_name(name)
+    assert [(h["name"], h["state"]) for h in status["hosts"]] == [
+        (f"{name}-deploy", "running"),
+        (f"{name}-node1", "running"),
+        (f"{name}-node2", "running"),
+    ]
+    assert engine.lab_paths(name, lab.home).site.exists()
+
+
+def test_status_shows_a_lab_left_without_hosts_as_stale_with_what_to_run(lab, lab_names):
+    name = lab_names()
+    engine.up(name, 1, home=lab.home)
+    podman("rm", "--force", "--time", "0", f"{name}-deploy", f"{name}-node1")  # the hosts are gone, the rest stays
+
+    shown = aicloud(lab.home, "lab", "status", "--name", name)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[0].startswith(f"{name}: stale, no hosts; left: network {network_name(name)}")
+    assert f"remove with: aicloud lab down --name {name}" in shown.stdout
+    assert lab.name not in shown.stdout  # --name shows that lab only
+    (status,) = json.loads(aicloud(lab.home, "lab", "status", "--name", name, "--output", "json").stdout)
+    assert status["stale"] and status["hosts"] == [] and len(status["volumes"]) == 2
+    everything = aicloud(lab.home, "lab", "status").stdout
+    assert f"{name}: stale" in everything and f"{lab.name}: {network_name(lab.name)}" in everything
+
+    engine.down(name, home=lab.home)
+    gone = aicloud(lab.home, "lab", "status", "--name", name)
+    assert gone.returncode == 1 and f"no lab {name}" in gone.stderr
+
+
+def test_down_forgets_the_lab_sites_state_and_only_that(lab, lab_names):
+    name = lab_names()
+    result = engine.up(name, 1, home=lab.home)
+    discovered = aicloud(lab.home, "discover", "-f", str(result.paths.site), "-o", "json")
+    assert discovered.returncode == 0, discovered.stdout + discovered.stderr
+    site_dir = site_state_dir(name, lab.home, create=False)
+    assert (site_dir / "known_hosts").is_file() and any((site_dir / "runs").iterdir())
+    (site_dir / "cp").mkdir(exist_ok=True)
+    other = site_state_dir(f"{name}x", lab.home)  # another site whose name starts the same: must survive
+    (other / "known_hosts").write_text("kept\n")
+    try:
+        down = aicloud(lab.home, "lab", "down", "--name", name)
+        assert down.returncode == 0, down.stderr
+        assert f"Forgot site {name}: removed {site_dir}" in down.stdout
+        assert not site_dir.exists()
+        assert (other / "known_hosts").read_text() == "kept\n"
+        # Made again, the lab is a new site: no earlier run to resume, no old host keys.
+        engine.up(name, 1, home=lab.home)
+        assert not (site_dir / "runs").exists() and not (site_dir / "known_hosts").exists()
+    finally:
+        other.joinpath("known_hosts").unlink(missing_ok=True)
+        other.rmdir()
+
+
+def test_up_and_down_leave_no_zombie_children(lab, lab_names):
+    before = zombie_children()
+    name = lab_names()
+    engine.up(name, 1, home=lab.home)
+    engine.stop_host("node1", name)
+    engine.start_host("node1", name)
+    engine.status(home=lab.home)
+    engine.down(name, home=lab.home)
+    assert zombie_children() - before == set()
+
+
+def test_discovery_of_a_lab_leaves_no_zombie_children(lab):
+    from installer.discovery import discover
+
+    before = zombie_children()
+    discover(load_site(lab.up.paths.site), home=lab.home)
+    # paramiko's ProxyCommand.close() sends SIGTERM to the `podman exec` it started and never
+    # waits for it; discovery reaps it (installer/discovery/runner.py, _close).
+    assert zombie_children() - before == set()

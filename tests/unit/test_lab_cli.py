@@ -71,3 +71,62 @@ def test_stop_passes_the_short_host_name_and_lab(monkeypatch):
     result = _runner().invoke(lab, ["stop", "node2", "--name", "t1"])
     assert result.exit_code == 0 and seen == {"host": "node2", "name": "t1"}
     assert "t1-node2 is exited" in result.stdout
+
+
+def test_status_of_a_stale_lab_says_it_and_what_to_run(monkeypatch):
+    stale = LabStatus("t2", "aicloud-lab-t2", "10.89.11.0/24", None, (), ("t2-node1-containerd",), stale=True)
+    seen = {}
+
+    def status(name=None):
+        seen["name"] = name
+        return [stale]
+
+    monkeypatch.setattr(engine, "status", status)
+    result = _runner().invoke(lab, ["status", "--name", "t2"])
+    assert result.exit_code == 0 and seen == {"name": "t2"}
+    assert result.stdout == (
+        "t2: stale, no hosts; left: network aicloud-lab-t2 (10.89.11.0/24), 1 volume(s); "
+        "remove with: aicloud lab down --name t2\n"
+    )
+
+
+def test_status_of_a_lab_that_does_not_exist_is_exit_1(monkeypatch):
+    monkeypatch.setattr(engine, "status", lambda name=None: [])
+    result = _runner().invoke(lab, ["status", "--name", "nope"])
+    assert result.exit_code == 1 and "no lab nope" in result.stderr
+
+
+def test_a_closed_output_stops_only_the_showing_not_up(monkeypatch):
+    import installer.cli.lab as face
+
+    events = []
+
+    def up(name, nodes, *, login, on_event):
+        for step in ("network", "start", "ready"):
+            on_event(engine.LabEvent(step, step))
+            events.append(step)
+        raise SystemExit(0)  # the work is done; what `up` shows afterwards is not under test here
+
+    def closed(*args, **kwargs):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(engine, "up", up)
+    monkeypatch.setattr(face.click, "echo", closed)
+    result = _runner().invoke(lab, ["up", "--name", "t3", "--nodes", "1"])
+    assert events == ["network", "start", "ready"]
+    assert result.exit_code == 0, result.exception
+
+
+def test_up_passes_the_login_user_and_sudo_mode(monkeypatch):
+    seen = {}
+
+    def up(name, nodes, *, login, on_event):
+        seen["login"] = login
+        raise engine.LabError("stop here")
+
+    monkeypatch.setattr(engine, "up", up)
+    result = _runner().invoke(lab, ["up", "--name", "t4", "--login-user", "ops", "--sudo", "password"])
+    assert result.exit_code == 1
+    assert (seen["login"].user, seen["login"].sudo) == ("ops", "password")
+    bad = _runner().invoke(lab, ["up", "--name", "t4", "--login-user", "Bad User"])
+    assert bad.exit_code == 1 and "login user" in bad.stderr
