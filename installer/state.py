@@ -62,16 +62,24 @@ def _point(runs: Path, link: str, run_id: str) -> None:
     os.replace(tmp, runs / link)
 
 
-def new_run_dir(site_name: str, kind: RunKind, home: Path | None = None) -> tuple[str, Path]:
-    """A new, private run directory of `kind`, and the `latest` pointers moved to it."""
+def new_run_dir(site_name: str, kind: RunKind, home: Path | None = None, *, point: bool = True) -> tuple[str, Path]:
+    """A new, private run directory of `kind`, and (unless `point` is false: the caller points
+    them once the run has a state worth finding) the `latest` pointers moved to it."""
     runs = site_state_dir(site_name, home) / "runs"
     run_id = f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{kind}-{secrets.token_hex(2)}"
     run_dir = runs / run_id
     run_dir.mkdir(parents=True, mode=0o700)
+    if point:
+        point_latest(site_name, kind, run_id, home)
+    return run_id, run_dir
+
+
+def point_latest(site_name: str, kind: RunKind, run_id: str, home: Path | None = None) -> None:
+    """Move the `latest-<kind>` pointer (and for installs `latest`, what --resume continues) to a run."""
+    runs = site_state_dir(site_name, home) / "runs"
     _point(runs, f"latest-{kind}", run_id)
     if kind == "install":
         _point(runs, "latest", run_id)
-    return run_id, run_dir
 
 
 def latest_run_dir(site_name: str, kind: RunKind = "install", home: Path | None = None) -> Path | None:

@@ -131,11 +131,16 @@ class _Build:
         for family in self.opts.os_families:
             if family not in self.release.os:
                 raise BundleError(f"release {self.release.version} supports {', '.join(self.release.os)}, not {family}")
-        home = self.key_home()
-        if self.out.is_dir() and any(self.out.iterdir()) and not (self.out / MANIFEST).is_file():
+        contents = sorted(p.name for p in self.out.iterdir()) if self.out.is_dir() else []
+        # an older build's default folder that never became a bundle may hold only its key's home
+        old_default = (aicloud_home() / "bundles" / self.release.version).resolve()
+        only_old_key = contents == [LEGACY_KEY_DIR] and self.out.resolve() == old_default
+        if contents and not (self.out / MANIFEST).is_file() and not only_old_key:
             # A rebuild prunes what the release no longer has: never do that to a folder that
-            # is not a bundle (an empty --out once resolved to a source tree and pruned it).
+            # is not a bundle (an empty --out once resolved to a source tree and pruned it),
+            # and never touch what it holds (a `gnupg` there may be anybody's).
             raise BundleError(f"{self.out} is not empty and holds no {MANIFEST}: refusing to build a bundle there")
+        home = self.key_home()
         self.out.mkdir(parents=True, exist_ok=True)
         key = bundle_key(home, self.release.version)
         try:

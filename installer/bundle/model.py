@@ -36,8 +36,10 @@ UNLISTED = frozenset({MANIFEST, SIGNATURE})
 #: Where builds before the key store kept the signing key's GnuPG home: `<bundle>/gnupg`.
 LEGACY_KEY_DIR = "gnupg"
 #: Folders of a GnuPG home and files that hold secret keys: never in a bundle, listed or not.
+#: By GnuPG's own structure (its secret keys are `private-keys-v1.d/<keygrip>.key`), never by a
+#: bare `.key` suffix: upstream public keys are named so (pkgs.k8s.io's `Release.key`).
 PRIVATE_KEY_FOLDERS = frozenset({"gnupg", ".gnupg", "private-keys-v1.d", "openpgp-revocs.d"})
-PRIVATE_KEY_NAMES = ("*.key", "secring.gpg", "secring.kbx")
+PRIVATE_KEY_NAMES = ("secring.gpg", "secring.kbx")
 
 ArtifactKind = Literal["package", "binary", "image", "chart"]
 

@@ -191,12 +191,13 @@ def install_command(path: Path, phase, from_phase, limit, resume, check, bundle_
 
 
 class _StopOnSignal:
-    """While a run goes on: the first Ctrl-C (or SIGTERM) asks the engine to stop after the
-    current task; more of them only say that it is stopping. The main thread never gets a
-    KeyboardInterrupt in the middle of waiting, so the run always ends with its state written."""
+    """While a run goes on: the first Ctrl-C (or SIGTERM) asks the engine to stop when the
+    running task ends; a second one stops at once (the task cut short, run again by --resume).
+    The main thread never gets a KeyboardInterrupt in the middle of waiting, so the run always
+    ends with its state and summary written."""
 
-    def __init__(self, stop: threading.Event, console: Console) -> None:
-        self.stop, self.console, self.saved = stop, console, {}
+    def __init__(self, stop: threading.Event, stop_now: threading.Event, console: Console) -> None:
+        self.stop, self.stop_now, self.console, self.saved = stop, stop_now, console, {}
 
     def __enter__(self) -> _StopOnSignal:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -211,30 +212,35 @@ class _StopOnSignal:
         from installer.cli.common import say
 
         if self.stop.is_set():
-            say(self.console, "still stopping: the current task finishes, then the state is written", style="yellow")
+            self.stop_now.set()
+            say(self.console, "stopping now: the running task is cut short (--resume runs it again)", style="yellow")
             return
         self.stop.set()
-        say(self.console, "interrupted: stopping after the current task; state is kept", style="yellow")
+        say(
+            self.console,
+            "interrupted: stopping when the running task ends (Ctrl-C again: at once); state is kept",
+            style="yellow",
+        )
 
 
 def _run_with_progress(loaded, options: InstallOptions, console: Console) -> RunResult:
     from installer.cli.common import err, say
     from installer.run import Refused, RunResult, install
 
-    stop = threading.Event()
+    stop, stop_now = threading.Event(), threading.Event()
     outcome: dict[str, object] = {}
     progress = _Progress(console, list(PHASES), [n.name for n in loaded.site.nodes])
 
     def work() -> None:
         try:
-            outcome["result"] = install(loaded, options, on_event=progress, stop=stop)
+            outcome["result"] = install(loaded, options, on_event=progress, stop=stop, stop_now=stop_now)
         except Refused as exc:
             outcome["refused"] = exc
         except BaseException as exc:  # shown below; a traceback here would hide the run directory
             outcome["crash"] = exc
 
     worker = threading.Thread(target=work, name="aicloud-install")
-    with _StopOnSignal(stop, err), progress:
+    with _StopOnSignal(stop, stop_now, err), progress:
         worker.start()
         while worker.is_alive():
             worker.join(0.2)

@@ -209,6 +209,7 @@ def _on_host(
         result = _HostResult(HostError(node.name, address, "error", f"{type(exc).__name__}: {exc}"), None, 0.0)
     finally:
         timer.cancel()
+        _end_jump(data)
     if expired.is_set():  # cut short: whatever it read is partial
         message = f"connection lost while reading it: no answer within {deadline:.0f} s, connection closed"
         return _HostResult(HostError(node.name, address, "unreachable", message), None, time.monotonic() - began)
@@ -247,6 +248,17 @@ def _connected(
         client = getattr(host.connector, "client", None)
         if client is not None:
             _close(client)
+
+
+def _end_jump(data: dict[str, Any]) -> None:
+    """A bastion's ProxyCommand whose connection never came up (or was not closed): end and reap it."""
+    sock = (data.get("ssh_paramiko_connect_kwargs") or {}).get("sock")
+    process = getattr(sock, "process", None)
+    if process is not None and process.poll() is None:
+        with contextlib.suppress(OSError):
+            sock.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
 
 
 def _close(client: paramiko.SSHClient) -> None:

@@ -8,6 +8,7 @@ there is removed. So `up` twice leaves one lab, and `up` after a crash finishes 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import secrets
 import shutil
@@ -492,8 +493,10 @@ def down(name: str = DEFAULT_NAME, *, home: Path | None = None) -> DownResult:
     networks = [n.name for n in podman.networks(label)]
     for net in networks:
         podman("network", "rm", "--force", net)
-    files = _remove_state(lab_paths(name, home))
-    site_state = _forget_site(name, home)
+    paths = lab_paths(name, home)
+    was_a_lab = paths.site.is_file()  # `up` wrote the lab's answer file: its site is the lab's
+    files = _remove_state(paths)
+    site_state = _forget_site(name, home) if was_a_lab else None
     return DownResult(name, tuple(containers), tuple(volumes), tuple(networks), tuple(files), site_state)
 
 
@@ -504,6 +507,14 @@ def _forget_site(name: str, home: Path | None) -> str | None:
     folder = site_state_dir(name, home, create=False)
     if not folder.is_dir() or folder.is_symlink():
         return None
+    lock = folder / "install.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:  # a run of the site is going on: never pull its run folder from under it
+        return None
+    finally:
+        os.close(fd)
     shutil.rmtree(folder)
     return str(folder)
 

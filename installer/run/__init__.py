@@ -50,7 +50,15 @@ from installer.run.progress import log_line
 from installer.run.secrets import SecretStore, SecretUnavailable, materialize
 from installer.run.state import PhaseState, RunState, Selection, now
 from installer.site.load import LoadedSite
-from installer.state import aicloud_home, known_hosts_path, latest_run_dir, new_run_dir, site_state_dir, write_atomic
+from installer.state import (
+    aicloud_home,
+    known_hosts_path,
+    latest_run_dir,
+    new_run_dir,
+    point_latest,
+    site_state_dir,
+    write_atomic,
+)
 
 __all__ = [
     "BundleNotFound",
@@ -108,8 +116,17 @@ def _verify_bundle(path: Path) -> list[str]:
 
     try:
         return [str(p) for p in verify(path).problems]
-    except BundleError as exc:
+    except (BundleError, OSError) as exc:  # an unreadable file or folder is a refusal, not a crash
         return [str(exc)]
+
+
+def _bundle_release(path: Path) -> str | None:
+    """The release a bundle says it is for (unverified: verification comes after), if readable."""
+    try:
+        release = json.loads((path / "bundle.json").read_text()).get("release")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return release if isinstance(release, str) else None
 
 
 def _bundle_extravars(loaded: LoadedSite, options: InstallOptions, selection: Selection) -> dict[str, str]:
@@ -121,6 +138,12 @@ def _bundle_extravars(loaded: LoadedSite, options: InstallOptions, selection: Se
         return {}
     path = Path(given) if given else default_bundle_dir(loaded.release.version)
     serves = "bundle" in selection.phases(PHASES)
+    built_for = _bundle_release(path)
+    if built_for is not None and built_for != loaded.release.version:
+        raise BundleRefused(
+            f"the offline bundle at {path} is release {built_for}; the site installs {loaded.release.version}: "
+            f"build its bundle (`aicloud bundle build --release {loaded.release.version}`) or name it with --bundle DIR"
+        )
     if not (path / "bundle.json").is_file():
         if not serves:
             return {}
@@ -227,7 +250,7 @@ def _settle_dead_run(site_name: str) -> str | None:
     return f"run {state.run_id} was left running by a controller that stopped; it is recorded as interrupted"
 
 
-def _resumed_state(site_name: str, options: InstallOptions, asked: Selection) -> RunState | None:
+def _resumed_state(site_name: str, release: str, options: InstallOptions, asked: Selection) -> RunState | None:
     """The state `--resume` continues, or NothingToResume / InvalidSelection saying why not."""
     if not options.resume:
         return None
@@ -235,6 +258,16 @@ def _resumed_state(site_name: str, options: InstallOptions, asked: Selection) ->
     if previous is None or not (previous / "state.json").is_file():
         raise NothingToResume(f"no earlier run of site {site_name} to resume")
     state = RunState.load(previous / "state.json")
+    if state.selection is None:
+        raise InvalidSelection(
+            f"run {state.run_id} was made by an earlier aicloud that did not record what it was asked: "
+            "run install again with the options you gave it, without --resume"
+        )
+    if state.release != release:
+        raise InvalidSelection(
+            f"run {state.run_id} installed release {state.release}; the answer file now says {release}: "
+            "start a new run without --resume"
+        )
     if state.result == "succeeded":
         raise NothingToResume(
             f"nothing to resume: the last run of site {site_name} ({state.run_id}) succeeded. Run install "
@@ -269,14 +302,18 @@ class _Run:
         resumed: RunState | None,
         on_event: Callable[[Event], None],
         stop: threading.Event,
+        stop_now: threading.Event | None = None,
     ):
         self.loaded = loaded
+        self.stop_now = stop_now
         self.reach = loaded
         self.options = options
         self.selection = selection
         self.stop = stop
         self.plan: Plan = build_plan(loaded.site, loaded.release)
-        self.run_id, self.dir = new_run_dir(loaded.site.metadata.name, "install")
+        # `latest` moves once the run has a state (prepare), and never to a dry run: --resume
+        # continues the last real install, whatever was looked at with --check since.
+        self.run_id, self.dir = new_run_dir(loaded.site.metadata.name, "install", point=False)
         if resumed is not None:
             self.state = resumed
             self.state.resumed_from = self.state.run_id
@@ -333,6 +370,8 @@ class _Run:
         self.reach = _reachable(self.loaded, self.extravars)
         self._inputs_cache: dict[str, str] = {}
         self.save()
+        if not self.selection.check:
+            point_latest(site.metadata.name, "install", self.run_id)
 
     def run(self, notes: list[str]) -> RunResult:
         selected = self.selection.phases(PHASES)
@@ -357,6 +396,8 @@ class _Run:
             todo = self._skip_unchanged(planned.phase, hosts)
             if not todo:
                 continue
+            if self.stop.is_set():  # asked for while the nodes were being checked
+                break
             ok, message = self._run_phase(planned.phase, todo)
             if not ok:
                 failed_message, self.failed_phase = message, planned.phase
@@ -437,6 +478,7 @@ class _Run:
                 check=self.selection.check,
                 on_event=self.emit,
                 stop=self.stop,
+                stop_now=self.stop_now,
             )
             outcome_hosts, messages, changed, cancelled = (
                 outcome.hosts,
@@ -480,17 +522,20 @@ def install(
     options: InstallOptions,
     on_event: Callable[[Event], None] = lambda event: None,
     stop: threading.Event | None = None,
+    stop_now: threading.Event | None = None,
 ) -> RunResult:
     """Run the plan of `loaded` (or the part `options` selects, or on `--resume` the part the
-    resumed run selected). Raises a `Refused` (UnknownPhase, InvalidSelection, NothingToResume,
-    BundleNotFound, BundleRefused, SecretUnavailable, SiteBusy) before touching any host."""
+    resumed run selected). `stop` ends the run between two tasks, `stop_now` at once (the
+    running task cut short; --resume runs it again). Raises a `Refused` (UnknownPhase,
+    InvalidSelection, NothingToResume, BundleNotFound, BundleRefused, SecretUnavailable,
+    SiteBusy) before touching any host."""
     site = loaded.site
     names = [n.name for n in site.nodes]
     asked = options.selection(names)
     hosts = {n.name: (str(n.address), site.ssh.port) for n in site.nodes}
     with run_locks("install", site.metadata.name, hosts):
         notes = [n for n in [_settle_dead_run(site.metadata.name)] if n]
-        resumed = _resumed_state(site.metadata.name, options, asked)
+        resumed = _resumed_state(site.metadata.name, loaded.release.version, options, asked)
         selection = resumed.selection if resumed is not None else asked
         if resumed is not None and resumed.bundle_dir and not (options.extravars or {}).get("bundle_dir"):
             options = dataclasses.replace(
@@ -500,7 +545,7 @@ def install(
         store = SecretStore.create()
         try:
             extravars = {**materialize(loaded, store), **bundle}
-            run = _Run(loaded, options, selection, resumed, on_event, stop or threading.Event())
+            run = _Run(loaded, options, selection, resumed, on_event, stop or threading.Event(), stop_now)
             run.prepare(extravars, store.dir)
             return run.run(notes)
         finally:

@@ -72,6 +72,11 @@ class PhaseOutcome:
     cancelled: bool = False
 
 
+#: events that come between two tasks: where a requested stop can cancel without cutting one short
+_BOUNDARIES = frozenset(
+    {"playbook_on_task_start", "playbook_on_handler_task_start", "playbook_on_play_start", "playbook_on_stats"}
+)
+
 #: what a dry run says of a task it could not evaluate (ignore_errors in check mode): the
 #: package, file or service it needs would come from an earlier task that a dry run does not run
 CHECK_DEPENDS = "not checkable in a dry run: it needs what earlier tasks would install or write"
@@ -79,10 +84,20 @@ CHECK_DEPENDS = "not checkable in a dry run: it needs what earlier tasks would i
 
 class _EventTranslator:
     def __init__(
-        self, phase: str, hosts: list[str], on_event: Callable[[Event], None], raw_log: Path, check: bool = False
+        self,
+        phase: str,
+        hosts: list[str],
+        on_event: Callable[[Event], None],
+        raw_log: Path,
+        check: bool = False,
+        stop: threading.Event | None = None,
     ):
         self.phase = phase
         self.check = check
+        self.stop = stop
+        #: a stop was asked for and the task that was running has ended: cancelling now cuts
+        #: nothing short (ansible-runner's cancel kills ansible-playbook at once)
+        self.at_boundary = False
         self.outcome = PhaseOutcome(hosts={h: "done" for h in hosts})
         self.on_event = on_event
         self.raw = raw_log.open("a", encoding="utf-8")
@@ -97,6 +112,8 @@ class _EventTranslator:
             self.raw.flush()
             kind = event.get("event", "")
             data = event.get("event_data") or {}
+            if kind in _BOUNDARIES and self.stop is not None and self.stop.is_set():
+                self.at_boundary = True
             if kind == "playbook_on_task_start":
                 name = data.get("name") or data.get("task") or ""
                 self.on_event(TaskStarted(self.phase, name))
@@ -145,9 +162,16 @@ def run_playbook(
     check: bool,
     on_event: Callable[[Event], None],
     stop: threading.Event,
+    stop_now: threading.Event | None = None,
 ) -> PhaseOutcome:
+    """Run one phase's playbook. A `stop` takes effect between two tasks (the running one ends
+    first, so no apt or dpkg is cut in half); `stop_now` cancels at once."""
     (run_dir / "ansible").mkdir(mode=0o700, exist_ok=True)
-    translator = _EventTranslator(phase, hosts, on_event, run_dir / "ansible-events.jsonl", check)
+    translator = _EventTranslator(phase, hosts, on_event, run_dir / "ansible-events.jsonl", check, stop)
+
+    def cancel() -> bool:
+        return (stop.is_set() and translator.at_boundary) or (stop_now is not None and stop_now.is_set())
+
     try:
         runner = ansible_runner.run(
             private_data_dir=str(run_dir / "ansible"),
@@ -169,7 +193,7 @@ def run_playbook(
             fact_cache_type="jsonfile",
             fact_cache=str(run_dir / "facts"),
             event_handler=translator,
-            cancel_callback=stop.is_set,
+            cancel_callback=cancel,
             quiet=True,
             suppress_env_files=True,
             rotate_artifacts=0,
@@ -179,7 +203,8 @@ def run_playbook(
     outcome = translator.outcome
     _controller_fails_every_host(outcome, hosts)
     outcome.rc = runner.rc if runner.rc is not None else -1
-    outcome.cancelled = runner.status == "canceled" or stop.is_set()
+    # A playbook that ended by itself while a stop was pending did its work: only a cancel counts.
+    outcome.cancelled = runner.status == "canceled"
     if outcome.rc != 0 and all(v == "done" for v in outcome.hosts.values()):
         # The playbook failed without a host failing (syntax error, cancelled, crashed).
         reason = "interrupted" if outcome.cancelled else _stderr_tail(run_dir / "ansible" / "artifacts" / phase)

@@ -65,8 +65,9 @@ class ConvergedRecord(FactBase):
 def _hash_tree(digest: Any, root: Path, label: str) -> None:
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         relative = path.relative_to(root)
-        if "molecule" in relative.parts or "__pycache__" in relative.parts or path.suffix == ".md":
-            continue  # test scenarios, caches and documentation never reach a node
+        skipped = "molecule" in relative.parts or "__pycache__" in relative.parts or path.suffix in (".md", ".pyc")
+        if skipped or any(part.startswith(".") for part in relative.parts):
+            continue  # test scenarios, caches (molecule's .ansible/) and documentation never reach a node
         digest.update(f"{label}/{relative}\0".encode())
         digest.update(path.read_bytes())
         digest.update(b"\0")

@@ -90,7 +90,8 @@ class RunState:
     finished: str | None = None
     result: Result = "running"
     phases: dict[str, PhaseState] = field(default_factory=dict)
-    selection: Selection = field(default_factory=Selection)
+    #: None only in a state written by an aicloud that did not record it (nothing to repeat)
+    selection: Selection | None = field(default_factory=Selection)
     #: the offline bundle the run served (`--resume` serves it again unless given another)
     bundle_dir: str | None = None
     #: why the run ended as it did, when not by itself (e.g. its controller died)
@@ -110,7 +111,7 @@ class RunState:
             )
             for name, p in data.pop("phases").items()
         }
-        selection = Selection.from_dict(data.pop("selection", None))
+        selection = Selection.from_dict(data.pop("selection")) if "selection" in data else None
         known = {f for f in cls.__dataclass_fields__ if f not in ("phases", "selection")}
         return cls(**{k: v for k, v in data.items() if k in known}, phases=phases, selection=selection)
 

@@ -147,7 +147,8 @@ def test_ctrl_c_twice_mid_phase_stops_cleanly_with_exit_130_and_a_summary(site_l
             process.kill()
     assert process.returncode == 130, out + err
     assert "Traceback" not in err and "KeyError" not in err
-    assert "interrupted: stopping after the current task" in err and "install interrupted: stopped in phase os" in err
+    assert "interrupted: stopping when the running task ends" in err and "stopping now" in err
+    assert "install interrupted: stopped in phase os" in err
     run_dir = progress.parent
     state = RunState.load(run_dir / "state.json")
     assert state.result == "interrupted"

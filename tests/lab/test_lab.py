@@ -293,7 +293,10 @@ def test_status_shows_a_lab_left_without_hosts_as_stale_with_what_to_run(lab, la
     assert gone.returncode == 1 and f"no lab {name}" in gone.stderr
 
 
-def test_down_forgets_the_lab_sites_state_and_only_that(lab, lab_names):
+def test_down_forgets_the_lab_sites_state_and_only_that(lab, lab_names, monkeypatch):
+    from installer.run.locks import run_locks
+
+    monkeypatch.setenv("AICLOUD_HOME", str(lab.home))  # where run_locks looks
     name = lab_names()
     result = engine.up(name, 1, home=lab.home)
     discovered = aicloud(lab.home, "discover", "-f", str(result.paths.site), "-o", "json")
@@ -312,6 +315,14 @@ def test_down_forgets_the_lab_sites_state_and_only_that(lab, lab_names):
         # Made again, the lab is a new site: no earlier run to resume, no old host keys.
         engine.up(name, 1, home=lab.home)
         assert not (site_dir / "runs").exists() and not (site_dir / "known_hosts").exists()
+        # A site that a run holds is never pulled from under it, even by the lab's own down.
+        (site_dir / "known_hosts").write_text("held\n")
+        with run_locks("install", name, {}):
+            engine.down(name, home=lab.home)
+        assert (site_dir / "known_hosts").read_text() == "held\n"
+        # And with no lab of that name left, a site of that name is somebody else's: kept.
+        assert aicloud(lab.home, "lab", "down", "--name", name).returncode == 0
+        assert (site_dir / "known_hosts").read_text() == "held\n"
     finally:
         other.joinpath("known_hosts").unlink(missing_ok=True)
         other.rmdir()

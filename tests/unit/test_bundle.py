@@ -538,3 +538,29 @@ def test_build_refuses_a_folder_that_is_not_a_bundle(tmp_path):
         build(load_release("lab-2026.11"), BuildOptions(out=tmp_path, os_families=["debian-12"], online=False))
     assert (tmp_path / ".gitignore").read_text() == "keep me\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".gitignore", "Makefile"]
+
+
+def test_an_upstream_public_key_named_dot_key_is_not_taken_for_a_secret_one():
+    """The 2026.11 BOM pins pkgs.k8s.io's `Release.key`: a public key, stored under its own name."""
+    from installer.bundle.model import is_private_key_material
+
+    assert not is_private_key_material("files/kubernetes/amd64/Release.key")
+    assert is_private_key_material("gnupg/private-keys-v1.d/0123ABCD.key")
+    assert is_private_key_material("debian-12/secring.gpg")
+    assert is_private_key_material("x/.gnupg/pubring.kbx")
+
+
+def test_a_folder_that_is_not_a_bundle_is_refused_before_anything_in_it_is_touched(tmp_path, monkeypatch):
+    """`bundle build --out ~/src` where ~/src/gnupg is somebody's: refused, and gnupg/ left alone."""
+    from installer.bundle import BuildOptions, BundleError, build
+    from installer.release import load_release
+
+    monkeypatch.setenv("AICLOUD_HOME", str(tmp_path / "home"))
+    out = tmp_path / "src"
+    (out / "gnupg").mkdir(parents=True)
+    (out / "gnupg" / "README").write_text("GnuPG's sources")
+    (out / "Makefile").write_text("all:\n")
+    with pytest.raises(BundleError, match=r"is not empty and holds no bundle\.json"):
+        build(load_release("lab-2026.11"), BuildOptions(out=out, os_families=["debian-12"]))
+    assert (out / "gnupg" / "README").read_text() == "GnuPG's sources"
+    assert not (tmp_path / "home" / "keys").exists() or not any((tmp_path / "home" / "keys").rglob("README"))

@@ -200,7 +200,7 @@ def test_a_failed_install_shows_each_failure_once_in_full_and_ends_naming_phase_
 
     long_reason = "host key of lab-node1 CHANGED: recorded ssh-ed25519 SHA256:aaaa, now ssh-ed25519 SHA256:bbbb"
 
-    def failing_install(loaded, options, on_event, stop):
+    def failing_install(loaded, options, on_event, stop, stop_now=None):
         on_event(HostResult("preflight", "lab-node1", "reachable", "failed", long_reason))
         on_event(HostResult("preflight", "lab-node2", "reachable", "unreachable", "connection refused"))
         return RunResult("failed", "/tmp/run", f"phase preflight failed on lab-node1: {long_reason}", "preflight")
@@ -217,7 +217,7 @@ def test_install_refused_because_the_site_is_busy_exits_2_with_the_holder(monkey
     import installer.run as run_module
     from installer.run import SiteBusy
 
-    def busy(loaded, options, on_event, stop):
+    def busy(loaded, options, on_event, stop, stop_now=None):
         raise SiteBusy("site lab is being installed right now (pid 4242, started today: aicloud install)")
 
     monkeypatch.setattr(run_module, "install", busy)
@@ -247,7 +247,7 @@ def test_a_dry_run_never_suggests_a_command_that_changes_hosts(monkeypatch):
     from installer.events import HostResult
     from installer.run import RunResult
 
-    def failing_check(loaded, options, on_event, stop):
+    def failing_check(loaded, options, on_event, stop, stop_now=None):
         on_event(HostResult("bundle", "lab-node1", "apt source", "failed", "no such file"))
         return RunResult("failed", "/tmp/run", "phase bundle failed on lab-node1", "bundle", dry_run=True)
 

@@ -203,6 +203,8 @@ def test_inputs_ignore_molecule_scenarios_and_docs(tmp_path):
     (tmp_path / "roles" / "r" / "molecule").mkdir()
     (tmp_path / "roles" / "r" / "molecule" / "converge.yml").write_text("test only")
     (tmp_path / "roles" / "r" / "README.md").write_text("docs only")
+    (tmp_path / "roles" / "r" / ".ansible" / "collections").mkdir(parents=True)  # molecule's and ansible-lint's cache
+    (tmp_path / "roles" / "r" / ".ansible" / "collections" / "x.yml").write_text("cache")
     assert first == _inputs(tmp_path)
 
 

@@ -87,3 +87,12 @@ def test_discovery_goes_through_a_bastion_instead_of_refusing_one(tmp_path, monk
     result = discover(load_site(tmp_path / "site.yaml"), connect_timeout=5, host_deadline=20)
     assert set(result.errors) == {"deploy", "n1", "n2"} and not result.facts
     assert all(e.kind == "unreachable" for e in result.errors.values()), result.errors
+
+
+def test_a_jump_that_never_connects_leaves_no_process_behind(tmp_path, monkeypatch):
+    import os
+    import subprocess
+
+    test_discovery_goes_through_a_bastion_instead_of_refusing_one(tmp_path, monkeypatch)
+    children = subprocess.run(["ps", "-o", "stat=,args=", "--ppid", str(os.getpid())], capture_output=True, text=True)
+    assert [line for line in children.stdout.splitlines() if "-W" in line or line.startswith("Z")] == []

@@ -11,6 +11,7 @@ import copy
 import json
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -363,26 +364,44 @@ def test_bad_options_are_refused_before_any_host_is_touched(env):
     assert not (env.home / "sites" / "t1" / "runs" / "latest").exists()
 
 
-def test_a_stop_request_interrupts_cleanly_and_resume_finishes(env):
-    (env.work / "sleep").write_text("30")
-    stop = threading.Event()
+def _interrupted_run(env, sleep: int, now: bool):
+    """A run asked to stop (and, with `now`, to stop at once) while the sleeping task runs."""
+    (env.work / "sleep").write_text(str(sleep))
+    stop, stop_now = threading.Event(), threading.Event()
     events = []
 
     def on_event(event):
         events.append(event)
         if isinstance(event, TaskStarted) and event.task == "Wait when asked":
             stop.set()
+            if now:
+                stop_now.set()
 
     loaded = load_site(env.site)
     options = InstallOptions(playbooks_dir=env.books, extravars={"bundle_dir": str(env.bundle)})
-    result = install(loaded, options, on_event=on_event, stop=stop)
+    began = time.monotonic()
+    result = install(loaded, options, on_event=on_event, stop=stop, stop_now=stop_now)
+    return result, events, time.monotonic() - began
+
+
+def test_a_stop_request_lets_the_running_task_end_then_stops_cleanly_and_resume_finishes(env):
+    result, events, _ = _interrupted_run(env, sleep=3, now=False)
     assert result.outcome == "interrupted" and not result.ok
+    ended = {(e.host, e.task) for e in events if isinstance(e, HostResult)}
+    # not cut short (no apt or dpkg is ever cut in half) on any host
+    assert {h for h, task in ended if task == "Wait when asked"} == {"deploy", "n1", "n2"}
+    assert [e.phase for e in events if isinstance(e, PhaseStarted)] == ["preflight", "bundle"]  # and no more
     state = RunState.load(Path(result.run_dir) / "state.json")
-    assert state.result == "interrupted"
-    assert {h.status for h in state.phases["bundle"].hosts.values()} == {"failed"}
+    assert state.result == "interrupted" and "os" not in state.phases
     (env.work / "sleep").unlink()
     resumed, _ = _run(env, resume=True)
     assert resumed.ok
+
+
+def test_stop_now_cuts_the_running_task_short(env):
+    result, events, seconds = _interrupted_run(env, sleep=60, now=True)
+    assert result.outcome == "interrupted" and seconds < 45
+    assert ("n1", "Wait when asked") not in {(e.host, e.task) for e in events if isinstance(e, HostResult)}
 
 
 def test_secrets_never_reach_the_run_directory_or_the_environment(env, monkeypatch):
@@ -574,3 +593,38 @@ def test_a_run_started_from_the_wizard_resumes_from_the_cli_and_the_other_way_ro
     assert env.count("n1", "os") == 3 and env.count("deploy", "os") == 1 and env.count("n1", "runtime") == 0
     state = RunState.load(Path(again.run_dir) / "state.json")
     assert state.selection.phase == "os" and state.selection.limit == ("n1",)
+
+
+def test_a_dry_run_never_becomes_the_run_that_resume_continues(env):
+    (env.work / "fail.os").write_text("n2")
+    real, _ = _run(env, phase="os")
+    assert real.outcome == "failed"
+    (env.work / "fail.os").unlink()
+    dry, _ = _run(env, check=True)  # a look around after the failure
+    assert dry.ok and dry.dry_run
+    assert (env.home / "sites" / "t1" / "runs" / "latest").resolve() == Path(real.run_dir)
+    resumed, _ = _run(env, resume=True)
+    assert resumed.ok and not resumed.dry_run and env.count("n2", "os") == 2  # the real run, not the dry one
+
+
+def test_a_bundle_of_another_release_is_refused_before_any_host_is_touched(env):
+    (env.bundle / "bundle.json").write_text('{"release": "2026.11"}')
+    with pytest.raises(BundleRefused, match=r"is release 2026\.11; the site installs lab-2026\.11"):
+        _run(env)
+    assert not (env.home / "sites" / "t1" / "runs").exists()
+
+
+def test_resume_refuses_a_run_of_another_release_or_one_that_recorded_no_selection(env):
+    (env.work / "fail.os").write_text("n2")
+    first, _ = _run(env, phase="os")
+    state_path = Path(first.run_dir) / "state.json"
+    data = json.loads(state_path.read_text())
+    data["release"] = "lab-2026.10"
+    state_path.write_text(json.dumps(data))
+    with pytest.raises(InvalidSelection, match=r"installed release lab-2026\.10; the answer file now says"):
+        _run(env, resume=True)
+    data["release"] = "lab-2026.11"
+    del data["selection"]  # a state written before aicloud recorded selections
+    state_path.write_text(json.dumps(data))
+    with pytest.raises(InvalidSelection, match="did not record what it was asked"):
+        _run(env, resume=True)
