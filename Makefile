@@ -5,10 +5,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# python3-venv for the virtualenv; podman, runc, debootstrap, openssh-client for the lab (and
-# aardvark-dns, only a Recommends of podman: without it lab hosts do not resolve each other's names);
+# python3-venv for the virtualenv; podman, runc, debootstrap, openssh-client for the lab, with
+# netavark and aardvark-dns (podman may come with CNI instead, whose DNS refuses internal
+# networks: lab hosts would not resolve each other's names; installer/lab/podman.py);
 # apt-utils (apt-ftparchive), skopeo, rsync, gpg to build and serve the offline bundle.
-APT_PACKAGES := python3 python3-venv python3-pip podman runc aardvark-dns debootstrap openssh-client apt-utils skopeo rsync gpg
+APT_PACKAGES := python3 python3-venv python3-pip podman runc netavark aardvark-dns debootstrap openssh-client apt-utils skopeo rsync gpg
 LAB_NAME ?= demo
 
 .PHONY: demo test lint unit deps apt host-limits bench clean-demo schema

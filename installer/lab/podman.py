@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
@@ -52,12 +53,30 @@ class Volume:
     labels: dict[str, str]
 
 
+#: Where Debian's podman looks for its network helpers.
+_HELPERS = ("/usr/lib/podman", "/usr/libexec/podman")
+
+
+def network_backend_args() -> list[str]:
+    """`--network-backend netavark` where netavark and aardvark-dns are installed.
+
+    Lab hosts find each other by name (molecule scenarios reach `LAB-deploy`), and only
+    netavark's aardvark-dns serves names on an *internal* network: CNI's dnsname plugin refuses
+    internal networks. Podman remembers the backend of its first use in its storage
+    (`defaultNetworkBackend`), so a machine where podman first ran before netavark was
+    installed stays on CNI unless every lab command asks for netavark, as this does.
+    """
+    have = {name for d in _HELPERS for name in ("netavark", "aardvark-dns") if os.access(f"{d}/{name}", os.X_OK)}
+    return ["--network-backend", "netavark"] if have == {"netavark", "aardvark-dns"} else []
+
+
 class Podman:
     def __init__(self, path: str | None = None):
         self.path = path or find_tool("podman")
+        self.base = [self.path, *network_backend_args()]
 
     def __call__(self, *args: str, timeout: float = 120.0, input: str | None = None, check: bool = True):
-        return run([self.path, *args], timeout=timeout, input=input, check=check)
+        return run([*self.base, *args], timeout=timeout, input=input, check=check)
 
     # containers
     def containers(self, label: str = LAB_LABEL) -> list[Container]:

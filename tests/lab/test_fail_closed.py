@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from installer import lab as engine
+from installer.lab.podman import Podman
 from installer.run.locks import run_locks
 from installer.run.state import RunState
 from tests.lab.conftest import unique_lab_name
@@ -159,7 +160,7 @@ def test_ctrl_c_twice_mid_phase_stops_cleanly_with_exit_130_and_a_summary(site_l
 def test_resume_after_the_node_was_remade_reinstalls_it_even_through_a_closed_pipe(site_lab, cli_env, lab_home):
     """The controller's state said bundle was done on the node; the node's own record is gone."""
     node = site_lab.spec.hosts[-1].name
-    subprocess.run(["podman", "rm", "-f", "-t", "0", node], check=True, capture_output=True, timeout=120)
+    Podman()("rm", "-f", "-t", "0", node)  # as the lab runs podman (its network backend)
     engine.up(site_lab.spec.name, 1, home=lab_home)  # makes the missing host again, with new host keys
     assert node_record(site_lab) == {}
     command = [AICLOUD, "install", "-f", str(site_lab.paths.site), "--yes", "--resume"]

@@ -49,7 +49,11 @@ def zombie_children() -> set[int]:
 
 
 def podman(*args: str) -> str:
-    return subprocess.run(["podman", *args], capture_output=True, text=True, check=True, timeout=60).stdout
+    """podman as the lab runs it (its network backend), so the test sees what the lab made."""
+    from installer.lab.podman import network_backend_args
+
+    command = ["podman", *network_backend_args(), *args]
+    return subprocess.run(command, capture_output=True, text=True, check=True, timeout=60).stdout
 
 
 def lab_containers(name: str) -> dict[str, str]:
