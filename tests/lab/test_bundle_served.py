@@ -138,8 +138,11 @@ def test_a_second_run_of_the_bundle_phase_changes_nothing(lab, lab_bundle, tmp_p
 
 
 SERVED = "/var/lib/aicloud/bundle"
-#: what `find` looks for: a GnuPG home's secret keys, in either format
-PRIVATE_KEY_FIND = ["(", "-name", "private-keys-v1.d", "-o", "-name", "*.key", "-o", "-name", "secring*", ")", "-print"]
+#: what `find` looks for: a GnuPG home's secret keys, in either format (by GnuPG's layout: a bare
+#: `.key` suffix is no secret, pkgs.k8s.io's public Release.key is named so)
+PRIVATE_KEY_FIND = [
+    "(", "-name", "private-keys-v1.d", "-o", "-name", "openpgp-revocs.d", "-o", "-name", "secring*", ")", "-print",
+]  # fmt: skip
 
 
 def _http_status(lab, host: str, url: str) -> int:
@@ -177,9 +180,15 @@ def test_no_private_key_is_in_the_bundle_or_served_by_the_deploy_host(lab, lab_h
     for release in (RELEASE, "lab-2026.10"):
         assert _http_status(lab, node, f"http://{address}:8080/{release}/{old}") == 404
     assert _http_status(lab, node, f"http://{address}:8080/{RELEASE}/bundle.json") == 200
-    # nginx itself never serves key material, even a file that is there
-    lab.ssh(deploy, f"mkdir -p {SERVED}/{RELEASE}/stray && echo leaked > {SERVED}/{RELEASE}/stray/another.key")
+    # nginx itself never serves key material, even a file that is there; a public key it serves
+    secret = f"stray/private-keys-v1.d/{grips[0]}"
+    lab.ssh(
+        deploy,
+        f"mkdir -p {SERVED}/{RELEASE}/stray/private-keys-v1.d && echo leaked > {SERVED}/{RELEASE}/{secret}"
+        f" && echo public > {SERVED}/{RELEASE}/stray/Release.key",
+    )
     try:
-        assert _http_status(lab, node, f"http://{address}:8080/{RELEASE}/stray/another.key") == 404
+        assert _http_status(lab, node, f"http://{address}:8080/{RELEASE}/{secret}") == 404
+        assert _http_status(lab, node, f"http://{address}:8080/{RELEASE}/stray/Release.key") == 200
     finally:
         lab.ssh(deploy, f"rm -rf {SERVED}/{RELEASE}/stray")
