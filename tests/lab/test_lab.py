@@ -320,6 +320,7 @@ def test_down_forgets_the_lab_sites_state_and_only_that(lab, lab_names, monkeypa
         engine.up(name, 1, home=lab.home)
         assert not (site_dir / "runs").exists() and not (site_dir / "known_hosts").exists()
         # A site that a run holds is never pulled from under it, even by the lab's own down.
+        site_dir.mkdir(parents=True, exist_ok=True)
         (site_dir / "known_hosts").write_text("held\n")
         with run_locks("install", name, {}):
             engine.down(name, home=lab.home)
