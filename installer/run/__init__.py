@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from installer.content import playbook_path
 from installer.errors import Refused
 from installer.events import (
     Event,
@@ -129,12 +130,12 @@ def _bundle_release(path: Path) -> str | None:
     return release if isinstance(release, str) else None
 
 
-def _bundle_extravars(loaded: LoadedSite, options: InstallOptions, selection: Selection) -> dict[str, str]:
+def _bundle_extravars(loaded: LoadedSite, plan: Plan, options: InstallOptions, selection: Selection) -> dict[str, str]:
     """`bundle_dir` for the playbooks: found, and verified when the bundle phase will serve it,
     before any host is touched. A bundle found but not served this run (e.g. `--phase os`) is
     still named, so the phases' recorded inputs do not depend on how they were selected."""
     given = (options.extravars or {}).get("bundle_dir")
-    if not build_plan(loaded.site, loaded.release).phase("bundle").runs:
+    if not plan.phase("bundle").runs:
         return {}
     path = Path(given) if given else default_bundle_dir(loaded.release.version)
     serves = "bundle" in selection.phases(PHASES)
@@ -297,6 +298,7 @@ class _Run:
     def __init__(
         self,
         loaded: LoadedSite,
+        plan: Plan,
         options: InstallOptions,
         selection: Selection,
         resumed: RunState | None,
@@ -310,7 +312,7 @@ class _Run:
         self.options = options
         self.selection = selection
         self.stop = stop
-        self.plan: Plan = build_plan(loaded.site, loaded.release)
+        self.plan = plan
         # `latest` moves once the run has a state (prepare), and never to a dry run: --resume
         # continues the last real install, whatever was looked at with --check since.
         self.run_id, self.dir = new_run_dir(loaded.site.metadata.name, "install", point=False)
@@ -405,7 +407,7 @@ class _Run:
         return self._finish(failed_message)
 
     def _playbook(self, phase: str) -> Path:
-        return (self.options.playbooks_dir or PLAYBOOKS_DIR) / f"{phase}.yml"
+        return playbook_path(phase, self.options.playbooks_dir or PLAYBOOKS_DIR)
 
     def _inputs(self, phase: str) -> str:
         if phase not in self._inputs_cache:
@@ -541,11 +543,12 @@ def install(
             options = dataclasses.replace(
                 options, extravars={**(options.extravars or {}), "bundle_dir": resumed.bundle_dir}
             )
-        bundle = _bundle_extravars(loaded, options, selection)
+        plan = build_plan(site, loaded.release)  # once per run: the bundle check and the run share it
+        bundle = _bundle_extravars(loaded, plan, options, selection)
         store = SecretStore.create()
         try:
             extravars = {**materialize(loaded, store), **bundle}
-            run = _Run(loaded, options, selection, resumed, on_event, stop or threading.Event(), stop_now)
+            run = _Run(loaded, plan, options, selection, resumed, on_event, stop or threading.Event(), stop_now)
             run.prepare(extravars, store.dir)
             return run.run(notes)
         finally:

@@ -10,6 +10,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from installer.lab.prereq import require
 from installer.release import load_release
 
 LAB_RELEASE = "lab-2026.11"
+#: the aicloud command of this venv
+AICLOUD = str(Path(sys.executable).parent / "aicloud")
 
 
 def missing_prerequisites() -> str | None:
@@ -122,3 +125,21 @@ def lab_bundle(lab_prerequisites: None, lab_home: Path) -> Path:
         mp.undo()
     assert result.complete, [str(m) for m in result.manifest.missing]
     return out
+
+
+@pytest.fixture(scope="session")
+def bundle_dir(lab_bundle: Path) -> Path:
+    return lab_bundle
+
+
+@pytest.fixture(scope="session")
+def cli_env(lab_home: Path) -> dict[str, str]:
+    """The environment of an `aicloud` command run by a lab test: the session's home, plain output."""
+    return {**os.environ, "AICLOUD_HOME": str(lab_home), "NO_COLOR": "1", "COLUMNS": "200"}
+
+
+def aicloud(cli_env: dict[str, str], *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run `aicloud ARGS` as a user would, with no standard input."""
+    return subprocess.run(
+        [AICLOUD, *args], capture_output=True, text=True, timeout=timeout, env=cli_env, stdin=subprocess.DEVNULL
+    )

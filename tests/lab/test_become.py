@@ -10,9 +10,7 @@ of either run, no output and no process command line.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -23,11 +21,10 @@ import pytest
 from installer import lab as engine
 from installer.lab import UpResult
 from installer.lab.layout import Login
-from tests.lab.conftest import unique_lab_name
+from tests.lab.conftest import AICLOUD, unique_lab_name
 
 pytestmark = pytest.mark.lab
 
-AICLOUD = str(Path(sys.executable).parent / "aicloud")
 LOGIN_USER = "ops"
 
 
@@ -39,11 +36,6 @@ class Install:
     leaked_cmdlines: list[str]
 
 
-@pytest.fixture(scope="module")
-def bundle_dir(lab_bundle) -> Path:
-    return lab_bundle  # one build per session (tests/lab/conftest.py), its signing key under lab_home
-
-
 @pytest.fixture(scope="module", params=["nopasswd", "password"])
 def sudo_lab(request, lab_prerequisites, lab_home) -> UpResult:
     name = unique_lab_name("b")
@@ -51,11 +43,6 @@ def sudo_lab(request, lab_prerequisites, lab_home) -> UpResult:
         yield engine.up(name, 1, home=lab_home, login=Login(LOGIN_USER, request.param))
     finally:
         engine.down(name, home=lab_home)
-
-
-@pytest.fixture(scope="module")
-def cli_env(lab_home) -> dict[str, str]:
-    return {**os.environ, "AICLOUD_HOME": str(lab_home), "NO_COLOR": "1", "COLUMNS": "200"}
 
 
 def ssh(lab: UpResult, host: str, command: str, *extra: str) -> subprocess.CompletedProcess:

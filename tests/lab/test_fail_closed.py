@@ -24,10 +24,9 @@ from installer import lab as engine
 from installer.lab.podman import Podman
 from installer.run.locks import run_locks
 from installer.run.state import RunState
-from tests.lab.conftest import unique_lab_name
+from tests.lab.conftest import AICLOUD, aicloud, unique_lab_name
 
 RELEASE = "lab-2026.11"
-AICLOUD = str(Path(sys.executable).parent / "aicloud")
 pytestmark = pytest.mark.lab
 
 
@@ -38,22 +37,6 @@ def site_lab(lab_prerequisites, lab_home):
         yield engine.up(name, 1, home=lab_home)
     finally:
         engine.down(name, home=lab_home)
-
-
-@pytest.fixture(scope="module")
-def bundle_dir(lab_bundle) -> Path:
-    return lab_bundle  # one build per session, shared by every lab test that only reads it
-
-
-@pytest.fixture(scope="module")
-def cli_env(lab_home) -> dict[str, str]:
-    return {**os.environ, "AICLOUD_HOME": str(lab_home), "NO_COLOR": "1", "COLUMNS": "200"}
-
-
-def aicloud(cli_env, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [AICLOUD, *args], capture_output=True, text=True, timeout=timeout, env=cli_env, stdin=subprocess.DEVNULL
-    )
 
 
 def runs_of(lab_home: Path, site: str) -> set[str]:

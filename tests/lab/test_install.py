@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -25,10 +24,9 @@ from installer.events import PhaseStarted
 from installer.run import InstallOptions, install
 from installer.run.state import RunState
 from installer.site import load_site
-from tests.lab.conftest import unique_lab_name
+from tests.lab.conftest import AICLOUD, aicloud, unique_lab_name
 
 RELEASE = "lab-2026.11"
-AICLOUD = str(Path(sys.executable).parent / "aicloud")
 pytestmark = pytest.mark.lab
 
 
@@ -41,16 +39,6 @@ def site_lab(lab_prerequisites, lab_home):
         engine.down(name, home=lab_home)
 
 
-@pytest.fixture(scope="module")
-def bundle_dir(lab_bundle) -> Path:
-    return lab_bundle  # one build per session, shared by every lab test that only reads it
-
-
-@pytest.fixture(scope="module")
-def cli_env(lab_home) -> dict[str, str]:
-    return {**os.environ, "AICLOUD_HOME": str(lab_home), "NO_COLOR": "1", "COLUMNS": "200"}
-
-
 def ssh(site_lab, host: str, command: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["ssh", "-F", str(site_lab.paths.ssh_config), host, command],
@@ -58,12 +46,6 @@ def ssh(site_lab, host: str, command: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=60,
         stdin=subprocess.DEVNULL,
-    )
-
-
-def aicloud(cli_env, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [AICLOUD, *args], capture_output=True, text=True, timeout=timeout, env=cli_env, stdin=subprocess.DEVNULL
     )
 
 

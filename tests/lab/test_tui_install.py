@@ -109,6 +109,7 @@ def test_the_wizard_runs_preflight_on_the_lab_with_progress_arriving_live(lab_na
     assert applied[started][1:] == (dict.fromkeys(hosts, "running"), "running")
     assert all(a[1][e["host"]] == "ok" for a, e in zip(applied, events, strict=True) if e["event"] == "HostResult")
     assert applied[-2][0] == "PhaseFinished" and applied[-2][1:] == (dict.fromkeys(hosts, "done"), "done")
+
     # ... and the grid on screen showed the hosts running before it showed them done.
     # (each name whole, never cut: the grid aligns them to the longest)
     def shows(frame: str, status: str) -> bool:
